@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine lacks to build, test and benchmark mabdet.
+# Debian packages: build deps, plus python3-torch/torchvision/numpy for Debian's own python3
+# (reference fixtures and PyTorch benchmarks). PyPI (the first python3 on PATH, a pip-capable one):
+# pycocotools and faster-coco-eval, used only by reference tests and benchmarks.
+set -euo pipefail
+APT_PKGS="build-essential pkg-config libopencv-dev libstb-dev doctest-dev libopenblas-dev
+  nlohmann-json3-dev libsimdjson-dev libopenmpi-dev python3-torch python3-torchvision python3-numpy"
+missing=""
+for p in $APT_PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install_deps: apt-get installing:$missing"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+fi
+PY=${MABDET_PIP_PYTHON:-python3}
+if ! $PY -c "import pycocotools, faster_coco_eval, numpy" 2>/dev/null; then
+  echo "install_deps: pip installing pycocotools faster-coco-eval for $($PY -c 'import sys; print(sys.executable)')"
+  $PY -m pip install -q pycocotools faster-coco-eval numpy
+fi
+echo "install_deps: ok"

@@ -1,0 +1,13 @@
+// One function per subcommand; main.cpp holds the single table that names them.
+// Each receives argv after the subcommand name and returns the process exit code.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace mabdet::cli {
+using Args = std::vector<std::string>;
+int classifier(const Args& a);
+int cocoeval(const Args& a);
+int gendata(const Args& a);
+int bench(const Args& a);
+}  // namespace mabdet::cli

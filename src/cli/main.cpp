@@ -1,0 +1,47 @@
+// mabdet CLI: dispatches to one subcommand; every user error ends as "mabdet: <message>", exit 1.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+
+#include "cli/commands.h"
+#include "mabdet/error.h"
+
+namespace {
+struct Command {
+  const char* name;
+  int (*run)(const mabdet::cli::Args&);
+  const char* usage;
+};
+
+const Command kCommands[] = {
+    {"classifier", mabdet::cli::classifier,
+     "classifier train CFG DATA [WEIGHTS] | classifier valid CFG DATA WEIGHTS"},
+    {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
+    {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K]"},
+    {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K]"},
+};
+
+void usage() {
+  std::fprintf(stderr, "usage: mabdet COMMAND ...\n");
+  for (const Command& c : kCommands) std::fprintf(stderr, "  mabdet %s\n", c.usage);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
+    usage();
+    return argc < 2 ? 1 : 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name)) continue;
+    try {
+      return c.run(mabdet::cli::Args(argv + 2, argv + argc));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "mabdet: %s\n", e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "mabdet: unknown command '%s'\n", argv[1]);
+  usage();
+  return 1;
+}
