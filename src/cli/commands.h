@@ -6,8 +6,4 @@
 
 namespace mabdet::cli {
 using Args = std::vector<std::string>;
-int classifier(const Args& a);
-int cocoeval(const Args& a);
-int gendata(const Args& a);
-int bench(const Args& a);
 }  // namespace mabdet::cli

@@ -13,12 +13,13 @@ struct Command {
   const char* usage;
 };
 
+int version(const mabdet::cli::Args&) {
+  std::printf("mabdet 0.1\n");
+  return 0;
+}
+
 const Command kCommands[] = {
-    {"classifier", mabdet::cli::classifier,
-     "classifier train CFG DATA [WEIGHTS] | classifier valid CFG DATA WEIGHTS"},
-    {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
-    {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K]"},
-    {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K]"},
+    {"version", version, "version"},
 };
 
 void usage() {

@@ -1,0 +1,29 @@
+// Context: everything a layer may need besides its inputs, passed explicitly (no globals).
+#pragma once
+#include <cstdint>
+
+#include "mabdet/rng.h"
+#include "mabdet/tensor.h"
+
+namespace mabdet {
+
+struct Context {
+  bool train = false;      // training forward (batch statistics, buffers advance) vs inference
+  int64_t iteration = 0;   // optimizer steps completed so far
+  Device device = Device::CPU;
+  Rng rng{1};
+
+  // Scratch memory shared by all layers (im2col columns, temporaries). Contents do not survive
+  // from one call to the next; it grows to the largest request and is then reused.
+  float* workspace(size_t floats) {
+    if (ws_.device() != device || ws_.size() < floats) {
+      ws_ = Tensor(Shape{1, int((floats + 1023) / 1024), 1024, 1}, device);
+    }
+    return ws_.data();
+  }
+
+ private:
+  Tensor ws_;
+};
+
+}  // namespace mabdet

@@ -1,0 +1,116 @@
+// Tensor: an owning, NCHW, 4-d array of T on one device. Shapes change often in detection, so
+// reshape() keeps the allocation when the new size fits (capacity only grows) and never copies.
+// Move-only: copies are explicit (clone/copy_from), host<->device transfers too.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "mabdet/error.h"
+
+namespace mabdet {
+
+enum class Device : uint8_t { CPU, CUDA };
+
+struct Shape {
+  int n = 0, c = 0, h = 1, w = 1;
+  size_t size() const { return size_t(n) * c * h * w; }
+  size_t plane() const { return size_t(h) * w; }  // h * w
+  size_t chw() const { return size_t(c) * h * w; }
+  bool operator==(const Shape& o) const { return n == o.n && c == o.c && h == o.h && w == o.w; }
+  bool operator!=(const Shape& o) const { return !(*this == o); }
+  std::string str() const;  // "2x16x32x32"
+};
+
+namespace detail {
+void* device_alloc(Device d, size_t bytes);
+void device_free(Device d, void* p);
+void device_copy(void* dst, Device dd, const void* src, Device sd, size_t bytes);
+void device_zero(Device d, void* p, size_t bytes);
+}  // namespace detail
+
+template <class T>
+class TensorT {
+ public:
+  TensorT() = default;
+  explicit TensorT(Shape s, Device d = Device::CPU) : dev_(d) { reshape(s); }
+  TensorT(int n, int c, int h = 1, int w = 1, Device d = Device::CPU) : TensorT(Shape{n, c, h, w}, d) {}
+  ~TensorT() { release(); }
+  TensorT(const TensorT&) = delete;
+  TensorT& operator=(const TensorT&) = delete;
+  TensorT(TensorT&& o) noexcept { swap(o); }
+  TensorT& operator=(TensorT&& o) noexcept {
+    if (this != &o) { release(); swap(o); }
+    return *this;
+  }
+
+  // New shape; reallocates (contents undefined) only when it outgrows the capacity.
+  void reshape(Shape s) {
+    MABDET_ASSERT(s.n >= 0 && s.c >= 0 && s.h >= 0 && s.w >= 0, s.str());
+    if (s.size() > cap_) {
+      release();
+      data_ = static_cast<T*>(detail::device_alloc(dev_, s.size() * sizeof(T)));
+      cap_ = s.size();
+    }
+    shape_ = s;
+  }
+  void reshape(int n, int c, int h = 1, int w = 1) { reshape(Shape{n, c, h, w}); }
+  void zero() { if (size()) detail::device_zero(dev_, data_, size() * sizeof(T)); }
+  void fill(T v) {
+    MABDET_ASSERT(dev_ == Device::CPU);
+    for (size_t i = 0; i < size(); ++i) data_[i] = v;
+  }
+  // Same shape and contents as src (any device to this tensor's device).
+  void copy_from(const TensorT& src) {
+    reshape(src.shape());
+    if (size()) detail::device_copy(data_, dev_, src.data_, src.dev_, size() * sizeof(T));
+  }
+  TensorT clone(Device d) const {
+    TensorT t(shape_, d);
+    t.copy_from(*this);
+    return t;
+  }
+  TensorT clone() const { return clone(dev_); }
+
+  const Shape& shape() const { return shape_; }
+  int n() const { return shape_.n; }
+  int c() const { return shape_.c; }
+  int h() const { return shape_.h; }
+  int w() const { return shape_.w; }
+  size_t size() const { return shape_.size(); }
+  bool empty() const { return size() == 0; }
+  Device device() const { return dev_; }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  T& at(int n, int c, int h = 0, int w = 0) { return data_[((size_t(n) * shape_.c + c) * shape_.h + h) * shape_.w + w]; }
+  const T& at(int n, int c, int h = 0, int w = 0) const {
+    return data_[((size_t(n) * shape_.c + c) * shape_.h + h) * shape_.w + w];
+  }
+
+ private:
+  void release() {
+    if (data_) detail::device_free(dev_, data_);
+    data_ = nullptr;
+    cap_ = 0;
+  }
+  void swap(TensorT& o) noexcept {
+    std::swap(shape_, o.shape_);
+    std::swap(data_, o.data_);
+    std::swap(cap_, o.cap_);
+    std::swap(dev_, o.dev_);
+  }
+  Shape shape_{};
+  T* data_ = nullptr;
+  size_t cap_ = 0;
+  Device dev_ = Device::CPU;
+};
+
+using Tensor = TensorT<float>;
+using IndexTensor = TensorT<int32_t>;  // matches, labels, image index of each RoI
+
+// True when this build has CUDA and a device is present (tests of CUDA ops check this).
+bool cuda_available();
+
+}  // namespace mabdet

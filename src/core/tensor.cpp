@@ -1,0 +1,72 @@
+// Host side of tensor memory. CPU buffers are 64-byte aligned for vector loads; CUDA calls live in
+// device.cu (GPU=1 builds) and are reached only through the detail:: functions.
+#include <cstdlib>
+#include <cstring>
+
+#include "mabdet/tensor.h"
+
+namespace mabdet {
+
+std::string Shape::str() const { return cat(n, "x", c, "x", h, "x", w); }
+
+namespace detail {
+#ifdef MABDET_GPU
+void* cuda_alloc(size_t bytes);
+void cuda_free(void* p);
+void cuda_copy(void* dst, bool dst_dev, const void* src, bool src_dev, size_t bytes);
+void cuda_zero(void* p, size_t bytes);
+#endif
+
+[[noreturn]] static void no_cuda() { fail("this mabdet was built without GPU=1; CUDA tensors are unavailable"); }
+
+void* device_alloc(Device d, size_t bytes) {
+  if (d == Device::CUDA) {
+#ifdef MABDET_GPU
+    return cuda_alloc(bytes);
+#else
+    no_cuda();
+#endif
+  }
+  size_t rounded = (bytes + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+  if (!p) fail("out of memory allocating ", bytes, " bytes");
+  return p;
+}
+
+void device_free(Device d, void* p) {
+#ifdef MABDET_GPU
+  if (d == Device::CUDA) return cuda_free(p);
+#endif
+  std::free(p);
+}
+
+void device_copy(void* dst, Device dd, const void* src, Device sd, size_t bytes) {
+  if (dd == Device::CPU && sd == Device::CPU) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#ifdef MABDET_GPU
+  cuda_copy(dst, dd == Device::CUDA, src, sd == Device::CUDA, bytes);
+#else
+  no_cuda();
+#endif
+}
+
+void device_zero(Device d, void* p, size_t bytes) {
+  if (d == Device::CPU) {
+    std::memset(p, 0, bytes);
+    return;
+  }
+#ifdef MABDET_GPU
+  cuda_zero(p, bytes);
+#else
+  no_cuda();
+#endif
+}
+}  // namespace detail
+
+#ifndef MABDET_GPU
+bool cuda_available() { return false; }
+#endif
+
+}  // namespace mabdet
