@@ -12,6 +12,11 @@ struct Context {
   int64_t iteration = 0;   // optimizer steps completed so far
   Device device = Device::CPU;
   Rng rng{1};
+  // Loss gradients are multiplied by this: 1 / images per optimizer step, so the sub-batches of
+  // one step (subdivisions) add up to the gradient of the step's mean loss.
+  float loss_scale = 1.f;
+  // Class labels of the current (sub-)batch, one per image, for classification losses.
+  const IndexTensor* labels = nullptr;
 
   // Scratch memory shared by all layers (im2col columns, temporaries). Contents do not survive
   // from one call to the next; it grows to the largest request and is then reused.

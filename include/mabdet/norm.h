@@ -1,0 +1,38 @@
+// Norm: the normalization every conv holds (and the standalone [normalization] layer). The conv
+// never branches on which one: "none" is a plain bias add. Chosen by `norm=` (default in [net],
+// overridable per section) with the norm's own keys; see make_norm().
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mabdet/cfg.h"
+#include "mabdet/layer.h"
+
+namespace mabdet {
+
+class Norm {
+ public:
+  virtual ~Norm() = default;
+  virtual std::string name() const = 0;  // "none" | "bn" | "frozen_bn" | "gn" | "brn" | "mabn"
+  // Called when the input shape changes; channels never change after construction.
+  virtual void reshape(const Shape& s) {}
+  // y = norm(x); ctx.train selects batch statistics (and advances buffers/counters) vs inference.
+  // x and y are distinct buffers of the same shape.
+  virtual void forward(Context& ctx, const Tensor& x, Tensor& y) = 0;
+  // ADDS dL/dx into dx and dL/dparams into the param grads; x and y are the last forward's.
+  virtual void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) = 0;
+  virtual std::vector<Param> params() { return {}; }
+  virtual std::vector<State> state() { return {}; }
+  // Whether a conv feeding this norm centres its filters unless the cfg says otherwise (MABN: yes).
+  virtual bool default_centralize() const { return false; }
+};
+
+// Builds the norm named by `norm=` in cfg (section, falling back to [net]), for `channels`
+// channels. `bias_default` is what "none" does when the section has no `bias=` key.
+std::unique_ptr<Norm> make_norm(const Scope& cfg, int channels, bool bias_default = true);
+std::unique_ptr<Norm> make_norm(const std::string& name, const Scope& cfg, int channels, bool bias_default = true);
+// Names accepted by norm= (for messages and the README).
+const std::vector<std::string>& norm_names();
+
+}  // namespace mabdet

@@ -1,0 +1,50 @@
+// The op vocabulary layers and norms are written in. Each op takes the device of its tensors and
+// dispatches to the CPU implementation (the readable reference, src/ops/*.cpp) or, in GPU=1 builds,
+// to CUDA (src/ops/*.cu). Layers never branch on the device themselves.
+#pragma once
+#include <string>
+
+#include "mabdet/tensor.h"
+
+namespace mabdet::ops {
+
+// C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, row-major, like cblas_sgemm.
+void gemm(Device d, bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
+
+// Convolution geometry of one image (one group is selected by the caller through pointer offsets).
+struct ConvGeom {
+  int channels, height, width;      // input
+  int kh, kw, stride_h, stride_w, pad_h, pad_w, dil_h, dil_w;
+  int out_h() const { return (height + 2 * pad_h - (dil_h * (kh - 1) + 1)) / stride_h + 1; }
+  int out_w() const { return (width + 2 * pad_w - (dil_w * (kw - 1) + 1)) / stride_w + 1; }
+};
+// col[(c*kh*kw) x (out_h*out_w)] from im[channels x height x width].
+void im2col(Device d, const ConvGeom& g, const float* im, float* col);
+// im += col2im(col): the adjoint of im2col, accumulating.
+void col2im(Device d, const ConvGeom& g, const float* col, float* im);
+
+enum class Act { Linear, Relu, Leaky, Logistic };
+Act parse_act(const std::string& name);  // throws for unknown names (callers add file:line)
+const char* act_name(Act a);
+// x = f(x) in place.
+void activate(Device d, Act a, float* x, size_t n);
+// dx = dy * f'(.) expressed through the output y (in place on dy). Linear is a no-op.
+void activate_backward(Device d, Act a, const float* y, float* dy, size_t n);
+
+// y += alpha * x
+void axpy(Device d, size_t n, float alpha, const float* x, float* y);
+// x *= alpha
+void scale(Device d, size_t n, float alpha, float* x);
+
+}  // namespace mabdet::ops
+
+namespace mabdet::ops {
+// Per-channel ops over NCHW (the vocabulary of norms and biases).
+// y[n,c,:] = x[n,c,:] * scale[c] + shift[c]; scale or shift may be null (1 / 0).
+void channel_affine(Device d, const Shape& s, const float* x, const float* scale, const float* shift, float* y);
+// out[c] (+)= sum over n,h,w of x[n,c,:]  (accumulate: add into out instead of overwriting)
+void channel_sum(Device d, const Shape& s, const float* x, float* out, bool accumulate);
+// out[c] (+)= sum over n,h,w of a[n,c,:] * b[n,c,:]
+void channel_dot(Device d, const Shape& s, const float* a, const float* b, float* out, bool accumulate);
+}  // namespace mabdet::ops

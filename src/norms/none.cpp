@@ -1,0 +1,40 @@
+// norm=none: the conv's own bias (or nothing with bias=0), so a conv never special-cases "no norm".
+#include "norms/factories.h"
+
+namespace mabdet {
+namespace {
+class NoneNorm : public Norm {
+ public:
+  NoneNorm(int channels, bool bias) : has_bias_(bias) {
+    if (bias) {
+      bias_.reshape(1, channels);
+      bias_.zero();
+      dbias_.reshape(1, channels);
+      dbias_.zero();
+    }
+  }
+  std::string name() const override { return "none"; }
+  void forward(Context& ctx, const Tensor& x, Tensor& y) override {
+    if (has_bias_) ops::channel_affine(x.device(), x.shape(), x.data(), nullptr, bias_.data(), y.data());
+    else y.copy_from(x);
+  }
+  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
+    ops::axpy(dy.device(), dy.size(), 1.f, dy.data(), dx.data());
+    if (has_bias_) ops::channel_sum(dy.device(), dy.shape(), dy.data(), dbias_.data(), true);
+  }
+  std::vector<Param> params() override {
+    if (!has_bias_) return {};
+    return {{"bias", &bias_, &dbias_, 1.f, 0.f}};
+  }
+
+ private:
+  bool has_bias_;
+  Tensor bias_, dbias_;
+};
+}  // namespace
+
+std::unique_ptr<Norm> make_none_norm(const Scope& cfg, int channels, bool bias_default) {
+  return std::make_unique<NoneNorm>(channels, cfg.get_bool("bias", bias_default));
+}
+
+}  // namespace mabdet

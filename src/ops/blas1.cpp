@@ -1,0 +1,18 @@
+#include "mabdet/ops.h"
+#include "ops/dispatch.h"
+
+namespace mabdet::ops {
+void axpy_cuda(size_t n, float alpha, const float* x, float* y);
+void scale_cuda(size_t n, float alpha, float* x);
+
+void axpy(Device d, size_t n, float alpha, const float* x, float* y) {
+  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("axpy", axpy_cuda(n, alpha, x, y));
+  for (size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+void scale(Device d, size_t n, float alpha, float* x) {
+  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("scale", scale_cuda(n, alpha, x));
+  for (size_t i = 0; i < n; ++i) x[i] *= alpha;
+}
+
+}  // namespace mabdet::ops
