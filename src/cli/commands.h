@@ -6,4 +6,5 @@
 
 namespace mabdet::cli {
 using Args = std::vector<std::string>;
+int classifier(const Args& a);
 }  // namespace mabdet::cli

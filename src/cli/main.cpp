@@ -19,6 +19,8 @@ int version(const mabdet::cli::Args&) {
 }
 
 const Command kCommands[] = {
+    {"classifier", mabdet::cli::classifier,
+     "classifier train CFG DATA [WEIGHTS] [--stop-after N] | classifier valid CFG DATA WEIGHTS"},
     {"version", version, "version"},
 };
 

@@ -1,0 +1,44 @@
+// The training loop shared by every job: per optimizer step, `subdivisions` sub-batches run forward
+// and backward with the same weights (gradients add up, scaled to the step's mean loss), then one
+// SGD update; checkpoints (weights + optimizer state + progress) are saved atomically so a run
+// resumes exactly where it stopped.
+#pragma once
+#include <functional>
+#include <string>
+
+#include "mabdet/network.h"
+#include "mabdet/sgd.h"
+#include "mabdet/weights.h"
+
+namespace mabdet {
+
+// Loads sub-batch `sub` of optimizer step `step` and returns the network input; may set
+// ctx.labels (or other per-batch targets).
+using BatchLoader = std::function<const Tensor&(int64_t step, int sub, Context& ctx)>;
+
+struct TrainOptions {
+  std::string backup_dir;      // where checkpoints go ("" = no checkpoints)
+  std::string name = "net";    // checkpoint base name: NAME_last.weights, NAME_final.weights
+  int save_every = 1000;       // steps between NAME_last.weights saves
+  int log_every = 10;
+  int64_t stop_after = -1;     // stop (with a checkpoint) after this many steps of this run (tests)
+};
+
+class Trainer {
+ public:
+  Trainer(Network& net, Context& ctx);
+  // Restores weights, state, optimizer momentum and progress from a checkpoint.
+  void resume(const std::string& weights_path);
+  // Trains until config().max_batches steps are done. Returns the mean loss of the last step.
+  double run(const BatchLoader& load, const TrainOptions& opt);
+  const Progress& progress() const { return progress_; }
+  void save(const std::string& path) { save_weights(path, net_, progress_, &sgd_.velocity()); }
+
+ private:
+  Network& net_;
+  Context& ctx_;
+  Sgd sgd_;
+  Progress progress_;
+};
+
+}  // namespace mabdet

@@ -1,0 +1,28 @@
+// Weights/checkpoint files. Layout (little-endian):
+//   "MABDETW\0" | u32 version | u32 flags (1: optimizer state follows) | i64 steps | i64 images_seen
+//   | u32 layers | per layer: str type, u32 entries, per entry: u8 kind ('P' param, 'S' state
+//   tensor, 'C' counter), str name, then u64 count + float32[count] or i64
+//   | [flags&1: u32 params, per param: u64 count + float32 velocity] | "END!"
+// (str = u32 length + bytes.) Loading checks every layer type, name and size and names the first
+// mismatch; saving writes a temporary file, fsyncs it and renames it over the target (atomic).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mabdet/network.h"
+
+namespace mabdet {
+
+struct Progress {
+  int64_t steps = 0;        // optimizer steps done (drives the lr schedule on resume)
+  int64_t images_seen = 0;
+};
+
+// velocity: the optimizer's momentum buffers (one per net.params() entry), or null to omit them.
+void save_weights(const std::string& path, Network& net, const Progress& p, const std::vector<Tensor>* velocity);
+// Fills net's params and state; fills velocity if the file has it and velocity is non-null
+// (resized to match); returns the progress recorded in the file.
+Progress load_weights(const std::string& path, Network& net, std::vector<Tensor>* velocity);
+
+}  // namespace mabdet

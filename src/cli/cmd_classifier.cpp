@@ -1,0 +1,41 @@
+// mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] | classifier valid CFG DATA WEIGHTS
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/commands.h"
+#include "mabdet/classifier.h"
+#include "mabdet/error.h"
+
+namespace mabdet::cli {
+
+int classifier(const Args& a) {
+  if (a.empty()) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] | valid CFG DATA WEIGHTS");
+  std::vector<std::string> pos;
+  ClassifierTrainOptions opt;
+  for (size_t i = 1; i < a.size(); ++i) {
+    if (a[i] == "--stop-after" && i + 1 < a.size()) {
+      char* end = nullptr;
+      opt.stop_after = std::strtoll(a[++i].c_str(), &end, 10);
+      if (*end || opt.stop_after < 1) fail("--stop-after: expected a positive step count, got '", a[i], "'");
+    } else if (a[i].rfind("--", 0) == 0) {
+      fail("classifier: unknown option '", a[i], "'");
+    } else {
+      pos.push_back(a[i]);
+    }
+  }
+  if (a[0] == "train") {
+    if (pos.size() < 2 || pos.size() > 3) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N]");
+    if (pos.size() == 3) opt.weights = pos[2];
+    std::string out = classifier_train(pos[0], pos[1], opt);
+    classifier_valid(pos[0], pos[1], out, false);
+    return 0;
+  }
+  if (a[0] == "valid") {
+    if (pos.size() != 3 || opt.stop_after >= 0) fail("usage: mabdet classifier valid CFG DATA WEIGHTS");
+    classifier_valid(pos[0], pos[1], pos[2], true);
+    return 0;
+  }
+  fail("classifier: unknown action '", a[0], "' (train | valid)");
+}
+
+}  // namespace mabdet::cli
