@@ -41,20 +41,26 @@ ifeq ($(GPU),1)
   CU_SRCS  := $(shell find src -name '*.cu' | sort)
 endif
 
+# The default build puts ./mabdet and ./libmabdet.a at the root; another BUILD dir keeps its own.
+OUT := $(if $(filter build,$(BUILD)),.,$(BUILD))
+BIN := $(OUT)/mabdet
+LIB := $(OUT)/libmabdet.a
+
 LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.cu.o)
 CLI_OBJS  := $(CLI_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
 
-all: mabdet libmabdet.a
+all: $(BIN) $(LIB)
 
-libmabdet.a: $(LIB_OBJS)
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
 	ar rcs $@ $^
 
-mabdet: $(CLI_OBJS) libmabdet.a
-	$(CXX) $(LDFLAGS) -o $@ $(CLI_OBJS) libmabdet.a $(LDLIBS)
+$(BIN): $(CLI_OBJS) $(LIB)
+	$(CXX) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
 
-$(BUILD)/mabdet_tests: $(TEST_OBJS) libmabdet.a
-	$(CXX) $(LDFLAGS) -o $@ $(TEST_OBJS) libmabdet.a $(LDLIBS)
+$(BUILD)/mabdet_tests: $(TEST_OBJS) $(LIB)
+	$(CXX) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB) $(LDLIBS)
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -65,7 +71,7 @@ $(BUILD)/%.cu.o: %.cu
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 
 test: all $(BUILD)/mabdet_tests
-	bash scripts/run_tests.sh $(BUILD)/mabdet_tests
+	MABDET=$(BIN) bash scripts/run_tests.sh $(BUILD)/mabdet_tests
 
 bench: all
 	bash scripts/run_bench.sh

@@ -17,7 +17,9 @@ void cuda_copy(void* dst, bool dst_dev, const void* src, bool src_dev, size_t by
 void cuda_zero(void* p, size_t bytes);
 #endif
 
+#ifndef MABDET_GPU
 [[noreturn]] static void no_cuda() { fail("this mabdet was built without GPU=1; CUDA tensors are unavailable"); }
+#endif
 
 void* device_alloc(Device d, size_t bytes) {
   if (d == Device::CUDA) {
