@@ -46,6 +46,11 @@ class Network {
   double loss() const;  // sum of the loss layers' losses of the last forward
   void zero_grads();
 
+  // Per-layer wall time of forward / backward, accumulated while profiling is on (for `bench`).
+  void set_profiling(bool on);
+  const std::vector<double>& forward_seconds() const { return fwd_s_; }
+  const std::vector<double>& backward_seconds() const { return bwd_s_; }
+
   std::vector<Param> params();
   std::vector<State> state();
   void print_table(std::FILE* f) const;
@@ -65,6 +70,8 @@ class Network {
   std::vector<Node> nodes_;
   Shape in_shape_{};
   const Tensor* input_ = nullptr;
+  bool profiling_ = false;
+  std::vector<double> fwd_s_, bwd_s_;
 };
 
 }  // namespace mabdet

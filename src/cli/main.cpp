@@ -21,6 +21,7 @@ int version(const mabdet::cli::Args&) {
 const Command kCommands[] = {
     {"classifier", mabdet::cli::classifier,
      "classifier train CFG DATA [WEIGHTS] [--stop-after N] | classifier valid CFG DATA WEIGHTS"},
+    {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K]"},
     {"version", version, "version"},
 };
 

@@ -1,6 +1,7 @@
 #include "mabdet/network.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include "layers/registry.h"
@@ -8,6 +9,8 @@
 
 namespace mabdet {
 namespace {
+double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
 NetConfig read_net(const Section& s) {
   NetConfig c;
   c.batch = s.get_int("batch", 1);
@@ -133,10 +136,13 @@ const Tensor& Network::forward(Context& ctx, const Tensor& input) {
   if (input.shape() != in_shape_) reshape(input.shape());
   input_ = &input;
   Inputs in;
-  for (Node& n : nodes_) {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
     in.clear();
     for (int j : n.inputs) in.push_back(&input_of(j));
+    double t0 = profiling_ ? now_s() : 0;
     n.layer->forward(ctx, in, n.out);
+    if (profiling_) fwd_s_[i] += now_s() - t0;
   }
   return nodes_.back().out;
 }
@@ -154,8 +160,16 @@ void Network::backward(Context& ctx) {
       in.push_back(&input_of(j));
       din.push_back(j < 0 ? nullptr : &nodes_[j].dout);
     }
+    double t0 = profiling_ ? now_s() : 0;
     n.layer->backward(ctx, in, n.out, n.dout, din);
+    if (profiling_) bwd_s_[i] += now_s() - t0;
   }
+}
+
+void Network::set_profiling(bool on) {
+  profiling_ = on;
+  fwd_s_.assign(nodes_.size(), 0.0);
+  bwd_s_.assign(nodes_.size(), 0.0);
 }
 
 double Network::loss() const {

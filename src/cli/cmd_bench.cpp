@@ -1,0 +1,67 @@
+// mabdet bench CFG [--batch N] [--size S] [--iters K]: training-mode forward + backward time per
+// layer and per image on random input, for comparing against the same network in PyTorch.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/commands.h"
+#include "mabdet/network.h"
+
+namespace mabdet::cli {
+namespace {
+int positive_int(const std::string& opt, const std::string& v) {
+  char* end = nullptr;
+  long x = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || x < 1) fail(opt, ": expected a positive integer, got '", v, "'");
+  return int(x);
+}
+}  // namespace
+
+int bench(const Args& a) {
+  std::string cfg;
+  int batch = 0, size = 0, iters = 5;
+  for (size_t i = 0; i < a.size(); ++i) {
+    bool has_value = i + 1 < a.size();
+    if (a[i] == "--batch" && has_value) batch = positive_int(a[i], a[i + 1]), ++i;
+    else if (a[i] == "--size" && has_value) size = positive_int(a[i], a[i + 1]), ++i;
+    else if (a[i] == "--iters" && has_value) iters = positive_int(a[i], a[i + 1]), ++i;
+    else if (cfg.empty() && a[i].rfind("--", 0) != 0) cfg = a[i];
+    else fail("usage: mabdet bench CFG [--batch N] [--size S] [--iters K]");
+  }
+  if (cfg.empty()) fail("usage: mabdet bench CFG [--batch N] [--size S] [--iters K]");
+  Network net = Network::from_file(cfg);
+  const NetConfig& c = net.config();
+  if (!batch) batch = c.sub_batch();
+  int h = size ? size : c.height, w = size ? size : c.width;
+  Tensor input(batch, c.channels, h, w);
+  Rng rng(1);
+  for (size_t i = 0; i < input.size(); ++i) input[i] = float(rng.uniform(-1, 1));
+  IndexTensor labels(batch, 1);
+  Context ctx;
+  ctx.train = true;
+  ctx.loss_scale = 1.f / batch;
+  ctx.labels = &labels;
+  net.forward(ctx, input);  // sizes every buffer; the first pass also pays page faults
+  int classes = int(net.output().shape().chw());
+  for (int i = 0; i < batch; ++i) labels[i] = rng.randint(std::max(1, classes));
+  net.backward(ctx);
+  net.print_table(stderr);
+  net.set_profiling(true);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int it = 0; it < iters; ++it) {
+    net.forward(ctx, input);
+    net.backward(ctx);
+  }
+  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / iters;
+  std::printf("layer  type             forward ms  backward ms   share\n");
+  for (size_t i = 0; i < net.size(); ++i) {
+    double f = net.forward_seconds()[i] / iters * 1e3, b = net.backward_seconds()[i] / iters * 1e3;
+    std::printf("%5zu  %-15s  %10.3f  %11.3f  %5.1f%%\n", i, net.layer(i).type().c_str(), f, b, 100 * (f + b) / (total * 1e3));
+  }
+  std::printf("input %dx%dx%dx%d, %d iterations: %.2f ms per forward+backward, %.2f ms per image\n", batch, c.channels, h, w,
+              iters, total * 1e3, total * 1e3 / batch);
+  return 0;
+}
+
+}  // namespace mabdet::cli
