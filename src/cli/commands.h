@@ -6,4 +6,6 @@
 
 namespace mabdet::cli {
 using Args = std::vector<std::string>;
+
+int cocoeval(const Args& a);
 }  // namespace mabdet::cli

@@ -20,6 +20,7 @@ int version(const mabdet::cli::Args&) {
 
 const Command kCommands[] = {
     {"version", version, "version"},
+    {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
 };
 
 void usage() {
