@@ -8,4 +8,5 @@ namespace mabdet::cli {
 using Args = std::vector<std::string>;
 int classifier(const Args& a);
 int bench(const Args& a);
+int cocoeval(const Args& a);
 }  // namespace mabdet::cli

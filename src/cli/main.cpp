@@ -23,6 +23,7 @@ const Command kCommands[] = {
      "classifier train CFG DATA [WEIGHTS] [--stop-after N] | classifier valid CFG DATA WEIGHTS"},
     {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K]"},
     {"version", version, "version"},
+    {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
 };
 
 void usage() {
