@@ -1,0 +1,271 @@
+// COCO RLE mask ops. The arithmetic (int truncation, the 5x boundary upsampling, unsigned
+// wrap-around in the string decoder) follows COCO's maskApi so results match pycocotools bit for bit.
+#include "mabdet/mask.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "mabdet/error.h"
+
+namespace mabdet {
+
+Rle rle_encode(const uint8_t* mask, uint32_t h, uint32_t w) {
+  Rle r{h, w, {}};
+  const size_t n = size_t(h) * w;
+  uint8_t cur = 0;
+  uint32_t run = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t v = mask[i] != 0;
+    if (v != cur) {
+      r.counts.push_back(run);
+      run = 0;
+      cur = v;
+    }
+    ++run;
+  }
+  r.counts.push_back(run);
+  return r;
+}
+
+void rle_decode(const Rle& r, uint8_t* mask) {
+  uint8_t v = 0;
+  for (uint32_t c : r.counts) {
+    std::fill(mask, mask + c, v);
+    mask += c;
+    v = !v;
+  }
+}
+
+std::vector<uint8_t> rle_decode(const Rle& r) {
+  uint64_t total = 0;
+  for (uint32_t c : r.counts) total += c;
+  if (total != uint64_t(r.h) * r.w)
+    fail("RLE counts sum to ", total, " but the mask is ", r.h, "x", r.w);
+  std::vector<uint8_t> m(total);
+  rle_decode(r, m.data());
+  return m;
+}
+
+// Each count after the second is stored as the difference to the count two before it (same
+// colour), in little-endian 5-bit groups with a continuation bit, offset into printable ASCII.
+std::string rle_to_string(const Rle& r) {
+  std::string s;
+  s.reserve(r.counts.size() * 2);
+  for (size_t i = 0; i < r.counts.size(); ++i) {
+    int64_t x = r.counts[i];
+    if (i > 2) x -= int64_t(r.counts[i - 2]);
+    for (bool more = true; more;) {
+      char c = char(x & 0x1f);
+      x >>= 5;
+      more = (c & 0x10) ? x != -1 : x != 0;
+      if (more) c |= 0x20;
+      s.push_back(char(c + 48));
+    }
+  }
+  return s;
+}
+
+Rle rle_from_string(std::string_view s, uint32_t h, uint32_t w) {
+  Rle r{h, w, {}};
+  r.counts.reserve(s.size());
+  size_t p = 0;
+  while (p < s.size()) {
+    int64_t x = 0;
+    int k = 0;
+    for (bool more = true; more; ++k) {
+      if (p >= s.size()) fail("truncated RLE counts string");
+      if (k > 12) fail("RLE counts string has a run that does not fit 64 bits");
+      const int c = int(s[p++]) - 48;
+      if (c < 0 || c > 63) fail("RLE counts string has a character outside '0'..'o'");
+      x |= int64_t(c & 0x1f) << (5 * k);
+      more = c & 0x20;
+      if (!more && (c & 0x10)) x |= int64_t(-1) * (int64_t(1) << (5 * (k + 1)));
+    }
+    if (r.counts.size() > 2) x += int64_t(r.counts[r.counts.size() - 2]);
+    r.counts.push_back(uint32_t(x));
+  }
+  return r;
+}
+
+Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
+  // Vertices on a 5x finer grid, then every grid point along each edge (Bresenham-like, walking
+  // the longer axis, always from the lower end so both directions give the same points).
+  const double scale = 5;
+  std::vector<int> x(k + 1), y(k + 1);
+  for (size_t j = 0; j < k; ++j) x[j] = int(scale * xy[2 * j] + .5);
+  for (size_t j = 0; j < k; ++j) y[j] = int(scale * xy[2 * j + 1] + .5);
+  if (k == 0) return Rle{h, w, {h * w}};
+  x[k] = x[0];
+  y[k] = y[0];
+  std::vector<int> u, v;
+  size_t total = 0;
+  for (size_t j = 0; j < k; ++j)
+    total += size_t(std::max(std::abs(x[j] - x[j + 1]), std::abs(y[j] - y[j + 1]))) + 1;
+  u.reserve(total);
+  v.reserve(total);
+  for (size_t j = 0; j < k; ++j) {
+    int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
+    const int dx = std::abs(xe - xs), dy = std::abs(ys - ye);
+    const bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
+    if (flip) {
+      std::swap(xs, xe);
+      std::swap(ys, ye);
+    }
+    if (dx >= dy) {
+      const double s = double(ye - ys) / dx;
+      for (int d = 0; d <= dx; ++d) {
+        const int t = flip ? dx - d : d;
+        u.push_back(t + xs);
+        v.push_back(int(ys + s * t + .5));
+      }
+    } else {
+      const double s = double(xe - xs) / dy;
+      for (int d = 0; d <= dy; ++d) {
+        const int t = flip ? dy - d : d;
+        v.push_back(t + ys);
+        u.push_back(int(xs + s * t + .5));
+      }
+    }
+  }
+  // Where the boundary crosses a pixel column centre, record the first pixel below it: those
+  // column-major positions are where the mask toggles.
+  std::vector<uint32_t> a;
+  for (size_t j = 1; j < u.size(); ++j) {
+    if (u[j] == u[j - 1]) continue;
+    double xd = double(u[j] < u[j - 1] ? u[j] : u[j] - 1);
+    xd = (xd + .5) / scale - .5;
+    if (std::floor(xd) != xd || xd < 0 || xd > double(size_t(w) - 1)) continue;
+    double yd = double(v[j] < v[j - 1] ? v[j] : v[j - 1]);
+    yd = (yd + .5) / scale - .5;
+    if (yd < 0) yd = 0;
+    else if (yd > h) yd = h;
+    yd = std::ceil(yd);
+    a.push_back(uint32_t(int(xd) * int(h) + int(yd)));
+  }
+  a.push_back(h * w);
+  std::sort(a.begin(), a.end());
+  uint32_t prev = 0;
+  for (uint32_t& t : a) {
+    const uint32_t cur = t;
+    t -= prev;
+    prev = cur;
+  }
+  // Two toggles at one position cancel: fold each zero-length run into its neighbour.
+  Rle r{h, w, {}};
+  r.counts.reserve(a.size());
+  size_t j = 0;
+  r.counts.push_back(a[j++]);
+  while (j < a.size()) {
+    if (a[j] > 0) {
+      r.counts.push_back(a[j++]);
+    } else {
+      ++j;
+      if (j < a.size()) r.counts.back() += a[j++];
+    }
+  }
+  return r;
+}
+
+Rle rle_from_bbox(const BoxXYWH& b, uint32_t h, uint32_t w) {
+  const double xs = b[0], xe = xs + b[2], ys = b[1], ye = ys + b[3];
+  const double xy[8] = {xs, ys, xs, ye, xe, ye, xe, ys};
+  return rle_from_polygon(xy, 4, h, w);
+}
+
+// Walks two run lists in lockstep; calls f(len, in_a, in_b) for each stretch where neither
+// mask changes. Both must cover the same number of pixels.
+template <class F>
+static void co_runs(const Rle& A, const Rle& B, F&& f) {
+  if (A.counts.empty() || B.counts.empty()) return;
+  size_t ia = 1, ib = 1;
+  uint32_t ca = A.counts[0], cb = B.counts[0];
+  bool va = false, vb = false;
+  for (;;) {
+    const uint32_t c = std::min(ca, cb);
+    f(c, va, vb);
+    ca -= c;
+    cb -= c;
+    if (!ca && ia < A.counts.size()) { ca = A.counts[ia++]; va = !va; }
+    if (!cb && ib < B.counts.size()) { cb = B.counts[ib++]; vb = !vb; }
+    if (ca == 0 && cb == 0) break;
+  }
+}
+
+Rle rle_merge(const std::vector<Rle>& rles, bool intersect) {
+  if (rles.empty()) return Rle{};
+  Rle acc = rles[0];
+  for (size_t i = 1; i < rles.size(); ++i) {
+    const Rle& b = rles[i];
+    if (b.h != acc.h || b.w != acc.w) return Rle{};
+    Rle out{acc.h, acc.w, {}};
+    bool v = false;
+    uint32_t run = 0;
+    co_runs(acc, b, [&](uint32_t c, bool va, bool vb) {
+      const bool nv = intersect ? (va && vb) : (va || vb);
+      if (nv != v) {
+        out.counts.push_back(run);
+        run = 0;
+        v = nv;
+      }
+      run += c;
+    });
+    out.counts.push_back(run);
+    acc = std::move(out);
+  }
+  return acc;
+}
+
+uint64_t rle_area(const Rle& r) {
+  uint64_t a = 0;
+  for (size_t j = 1; j < r.counts.size(); j += 2) a += r.counts[j];
+  return a;
+}
+
+BoxXYWH rle_to_bbox(const Rle& r) {
+  const size_t m = r.counts.size() / 2 * 2;  // a trailing background run adds nothing
+  if (m == 0 || r.h == 0) return {0, 0, 0, 0};
+  const uint32_t h = r.h;
+  uint32_t xs = r.w, ys = h, xe = 0, ye = 0, xp = 0, cc = 0;
+  for (size_t j = 0; j < m; ++j) {
+    cc += r.counts[j];
+    const uint32_t t = cc - uint32_t(j % 2);  // first pixel of a run, or last pixel of a fg run
+    const uint32_t y = t % h, x = (t - y) / h;
+    if (j % 2 == 0) xp = x;
+    else if (xp < x) { ys = 0; ye = h - 1; }
+    xs = std::min(xs, x); xe = std::max(xe, x);
+    ys = std::min(ys, y); ye = std::max(ye, y);
+  }
+  return {double(xs), double(ys), double(xe - xs + 1), double(ye - ys + 1)};
+}
+
+double box_iou(const BoxXYWH& d, const BoxXYWH& g, bool crowd) {
+  const double da = d[2] * d[3], ga = g[2] * g[3];
+  const double iw = std::fmin(d[2] + d[0], g[2] + g[0]) - std::fmax(d[0], g[0]);
+  if (iw <= 0) return 0;
+  const double ih = std::fmin(d[3] + d[1], g[3] + g[1]) - std::fmax(d[1], g[1]);
+  if (ih <= 0) return 0;
+  const double i = iw * ih;
+  return i / (crowd ? da : da + ga - i);
+}
+
+double rle_iou(const Rle& dt, const BoxXYWH& dt_box, const Rle& gt, const BoxXYWH& gt_box,
+               bool crowd) {
+  // COCO first checks the masks' boxes; only overlapping boxes reach the size check.
+  if (!(box_iou(dt_box, gt_box, crowd) > 0)) return 0;
+  if (dt.h != gt.h || dt.w != gt.w) return -1;
+  uint64_t inter = 0, uni = 0;
+  co_runs(dt, gt, [&](uint32_t c, bool va, bool vb) {
+    if (va || vb) uni += c;
+    if (va && vb) inter += c;
+  });
+  if (inter == 0) return 0;
+  if (crowd) uni = rle_area(dt);
+  return double(inter) / double(uni);
+}
+
+double rle_iou(const Rle& dt, const Rle& gt, bool crowd) {
+  return rle_iou(dt, rle_to_bbox(dt), gt, rle_to_bbox(gt), crowd);
+}
+
+}  // namespace mabdet
