@@ -11,6 +11,7 @@
 
 #include "mabdet/data/coco.h"
 #include "mabdet/error.h"
+#include "mabdet/mask.h"
 
 namespace mabdet {
 namespace {
@@ -91,6 +92,17 @@ bool read_segmentation(const Reader& rd, element seg, const ImageRecord& img, Gt
   element counts = rd.field(o, "counts");
   if (counts.is_string()) {
     out.compressed = rd.str(counts, "counts");
+    // Decode once here so a corrupt string fails at load time, naming the annotation.
+    Rle r;
+    try {
+      r = rle_from_string(out.compressed, uint32_t(out.h), uint32_t(out.w));
+    } catch (const Error& e) {
+      fail(rd.name, ": ", rd.what, ": ", e.what());
+    }
+    uint64_t total = 0;
+    for (uint32_t c : r.counts) total += c;
+    if (total != uint64_t(out.h) * uint64_t(out.w))
+      fail(rd.name, ": ", rd.what, ": compressed RLE covers ", total, " pixels, expected h*w = ", uint64_t(out.h) * out.w);
   } else {
     uint64_t total = 0;
     for (element v : rd.arr(counts, "counts")) {
