@@ -6,4 +6,7 @@
 
 namespace mabdet::cli {
 using Args = std::vector<std::string>;
+
+int gendata(const Args& a);
+int databench(const Args& a);
 }  // namespace mabdet::cli
