@@ -9,4 +9,6 @@ using Args = std::vector<std::string>;
 int classifier(const Args& a);
 int bench(const Args& a);
 int cocoeval(const Args& a);
+int gendata(const Args& a);
+int databench(const Args& a);
 }  // namespace mabdet::cli

@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K]"},
     {"version", version, "version"},
     {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
+    {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K]"},
+    {"databench", mabdet::cli::databench, "databench DATAFILE [--split train|val --threads T --batch B --batches N --min-size S --max-size L --seed K]"},
 };
 
 void usage() {

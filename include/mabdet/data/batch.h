@@ -1,0 +1,48 @@
+// Batches for the detector: images resized, flipped and normalized into one zero-padded NCHW
+// tensor (H and W multiples of size_divisibility), plus per-image geometry and ground truth.
+// Everything is in the resized image's pixel coordinates: boxes x1,y1,x2,y2, no +1 in widths.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "mabdet/data/augment.h"
+#include "mabdet/data/coco.h"
+#include "mabdet/tensor.h"
+
+namespace mabdet {
+
+// One image's ground truth after augmentation.
+struct Targets {
+  std::vector<float> boxes;        // n x 4: x1,y1,x2,y2 (resized image pixels)
+  std::vector<int> labels;         // n: 0..K-1
+  std::vector<int64_t> ann_ids;    // n: json annotation ids
+  std::vector<GtMask> masks;       // n: compact, ORIGINAL image coords; map with ImageMeta::plan
+  std::vector<float> crowd_boxes;  // crowd regions, kept apart: ignored by training targets
+  std::vector<int> crowd_labels;
+  std::vector<GtMask> crowd_masks;
+  int size() const { return int(labels.size()); }
+};
+
+struct ImageMeta {
+  int64_t image_id = 0;    // json image id
+  int64_t index = 0;       // position in CocoDataset::images
+  ResizePlan plan;         // original size, resized size (plan.out_w/out_h, unpadded), scale, flip
+};
+
+struct Batch {
+  Tensor images;                    // N x 3 x Hpad x Wpad; zero beyond each image's plan.out_w/h
+  std::vector<ImageMeta> meta;      // N
+  std::vector<Targets> targets;     // N
+  int64_t epoch = 0;
+  int64_t number = 0;               // batch number since the loader started (0, 1, ...)
+  int size() const { return int(meta.size()); }
+};
+
+// One image through decode, augmentation and ground-truth mapping, into slot `slot` of `out`
+// (already shaped). The image must decode to the json's width and height.
+Targets build_targets(const ImageRecord& rec, const ResizePlan& plan, bool keep_masks);
+// Assembles a batch from dataset indices with per-image plans (the loader draws those).
+void assemble_batch(const CocoDataset& ds, const std::vector<int64_t>& indices, const std::vector<ResizePlan>& plans,
+                    const AugmentCfg& cfg, bool keep_masks, Batch& out, std::vector<float>& scratch);
+
+}  // namespace mabdet

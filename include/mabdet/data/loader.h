@@ -1,0 +1,64 @@
+// Background batch assembly with a bounded prefetch queue. Batch b's images and random draws are
+// a function of (seed, epoch, position) only, and batches are handed out in order of their number,
+// not of completion, so the stream is identical whatever the thread count.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "mabdet/data/batch.h"
+
+namespace mabdet {
+
+struct LoaderOptions {
+  int batch_size = 2;
+  int threads = 2;         // background workers; 0 = assemble in next() on the caller's thread
+  int prefetch = 4;        // batches ready or in flight ahead of the consumer
+  bool train = true;       // shuffle per epoch, random sizes and flips, endless epochs, drop last
+  bool masks = true;       // carry GT masks in Targets
+  uint64_t seed = 1;
+};
+
+class BatchLoader {
+ public:
+  // `ds` must outlive the loader.
+  BatchLoader(const CocoDataset& ds, const AugmentCfg& cfg, const LoaderOptions& opt);
+  ~BatchLoader();
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  // The next batch (blocks until it is ready). Evaluation loaders return false after one pass.
+  // An error in a worker (unreadable image, ...) is rethrown here, for the batch that hit it.
+  bool next(Batch& out);
+  int64_t batches_per_epoch() const { return per_epoch_; }
+  int64_t waits() const { return waits_; }  // next() calls that found their batch not yet ready
+
+ private:
+  struct Slot {
+    int64_t number = -1;  // batch number held, -1 = free
+    bool ready = false;
+    Batch batch;
+    std::exception_ptr error;
+  };
+  void worker();
+  void produce(int64_t number, Batch& out, std::vector<float>& scratch) const;
+  std::vector<int64_t> epoch_order(int64_t epoch) const;
+
+  const CocoDataset& ds_;
+  AugmentCfg cfg_;
+  LoaderOptions opt_;
+  int64_t per_epoch_ = 0, total_ = -1;  // total_: -1 = endless (training)
+  std::vector<float> scratch_;          // for threads == 0
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Slot> slots_;
+  int64_t next_claim_ = 0, next_out_ = 0, waits_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace mabdet

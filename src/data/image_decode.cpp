@@ -1,0 +1,96 @@
+// The one translation unit that compiles stb_image and stb_image_write.
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_FAILURE_USERMSG
+#include <stb/stb_image.h>
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#ifdef MABDET_OPENCV
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#endif
+
+#include "mabdet/data/image.h"
+#include "mabdet/error.h"
+
+namespace mabdet {
+namespace {
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) fail(path, ": cannot open image (", std::strerror(errno), ")");
+  std::streamoff n = f.tellg();
+  if (n < 0) fail(path, ": cannot read image");
+  if (n == 0) fail(path, ": image file is empty (0 bytes)");
+  std::vector<uint8_t> buf(static_cast<size_t>(n));
+  f.seekg(0);
+  if (!f.read(reinterpret_cast<char*>(buf.data()), n)) fail(path, ": read error");
+  return buf;
+}
+
+// Both decoders accept some truncated files, filling the missing part with grey or black. A
+// truncated PNG lacks its IEND chunk and a truncated JPEG its EOI marker: reject both up front so
+// that a half-copied dataset fails instead of training on garbage.
+void check_complete(const uint8_t* d, size_t n, const std::string& name) {
+  static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  static const uint8_t iend[8] = {'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
+  if (n >= 8 && !std::memcmp(d, png_sig, 8)) {
+    if (n < 20 || std::memcmp(d + n - 8, iend, 8)) fail(name, ": truncated PNG (no IEND chunk at the end)");
+  } else if (n >= 2 && d[0] == 0xFF && d[1] == 0xD8) {
+    // Some writers pad after EOI; look for it among the last bytes.
+    size_t from = n > 64 ? n - 64 : 0;
+    bool eoi = false;
+    for (size_t i = from; i + 1 < n; ++i) eoi |= d[i] == 0xFF && d[i + 1] == 0xD9;
+    if (!eoi) fail(name, ": truncated JPEG (no end-of-image marker)");
+  }
+}
+}  // namespace
+
+const char* image_decoder_name() {
+#ifdef MABDET_OPENCV
+  return "opencv";
+#else
+  return "stb_image";
+#endif
+}
+
+Image decode_image_memory(const uint8_t* data, size_t size, const std::string& name) {
+  if (size == 0) fail(name, ": image file is empty (0 bytes)");
+  check_complete(data, size, name);
+  Image img;
+#ifdef MABDET_OPENCV
+  cv::Mat raw(1, int(size), CV_8UC1, const_cast<uint8_t*>(data));
+  cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+  if (bgr.empty()) fail(name, ": cannot decode image (opencv imdecode failed)");
+  img.w = bgr.cols;
+  img.h = bgr.rows;
+  img.pix.resize(size_t(img.w) * img.h * 3);
+  cv::Mat rgb(img.h, img.w, CV_8UC3, img.pix.data());
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+#else
+  int w = 0, h = 0, c = 0;
+  uint8_t* p = stbi_load_from_memory(data, int(size), &w, &h, &c, 3);
+  if (!p) fail(name, ": cannot decode image (", stbi_failure_reason(), ")");
+  img.w = w;
+  img.h = h;
+  img.pix.assign(p, p + size_t(w) * h * 3);
+  stbi_image_free(p);
+#endif
+  return img;
+}
+
+Image decode_image(const std::string& path) {
+  std::vector<uint8_t> buf = read_bytes(path);
+  return decode_image_memory(buf.data(), buf.size(), path);
+}
+
+void write_png(const std::string& path, const Image& img) {
+  if (!stbi_write_png(path.c_str(), img.w, img.h, 3, img.pix.data(), img.w * 3))
+    fail(path, ": cannot write PNG");
+}
+
+}  // namespace mabdet

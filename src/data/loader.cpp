@@ -1,0 +1,120 @@
+#include "mabdet/data/loader.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "mabdet/error.h"
+#include "mabdet/rng.h"
+
+namespace mabdet {
+namespace {
+// Independent streams per (seed, epoch, position); Rng::seed_with spreads the bits.
+uint64_t mix(uint64_t seed, int64_t epoch, int64_t pos) {
+  return seed * 0x9E3779B97F4A7C15ULL ^ uint64_t(epoch + 1) * 0xC2B2AE3D27D4EB4FULL ^ uint64_t(pos + 1) * 0x165667B19E3779F9ULL;
+}
+}  // namespace
+
+BatchLoader::BatchLoader(const CocoDataset& ds, const AugmentCfg& cfg, const LoaderOptions& opt)
+    : ds_(ds), cfg_(cfg), opt_(opt) {
+  if (opt.batch_size < 1) fail("loader: batch size must be >= 1");
+  if (opt.threads < 0) fail("loader: thread count must be >= 0");
+  const int64_t n = int64_t(ds.images.size()), bs = opt.batch_size;
+  if (n == 0) fail(ds.json_path, ": no images to load");
+  if (opt.train) {
+    per_epoch_ = n / bs;  // drop the last partial batch: every step sees batch_size images
+    if (per_epoch_ == 0) fail(ds.json_path, ": ", n, " images, fewer than one batch of ", bs);
+  } else {
+    per_epoch_ = (n + bs - 1) / bs;
+    total_ = per_epoch_;
+  }
+  slots_.resize(size_t(std::max(1, opt.prefetch)));
+  for (int t = 0; t < opt.threads; ++t) threads_.emplace_back([this] { worker(); });
+}
+
+BatchLoader::~BatchLoader() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+std::vector<int64_t> BatchLoader::epoch_order(int64_t epoch) const {
+  std::vector<int64_t> order(ds_.images.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (!opt_.train) return order;
+  Rng rng(mix(opt_.seed, epoch, -2));
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[size_t(rng.randint(int(i)))]);
+  return order;
+}
+
+void BatchLoader::produce(int64_t number, Batch& out, std::vector<float>& scratch) const {
+  const int64_t epoch = number / per_epoch_, pos = number % per_epoch_, bs = opt_.batch_size;
+  std::vector<int64_t> order = epoch_order(epoch);
+  std::vector<int64_t> idx;
+  std::vector<ResizePlan> plans;
+  for (int64_t k = pos * bs; k < std::min<int64_t>((pos + 1) * bs, int64_t(order.size())); ++k) {
+    const ImageRecord& rec = ds_.images[size_t(order[size_t(k)])];
+    Rng rng(mix(opt_.seed, epoch, k));
+    idx.push_back(order[size_t(k)]);
+    plans.push_back(plan_augment(rec.width, rec.height, cfg_, opt_.train, rng));
+  }
+  assemble_batch(ds_, idx, plans, cfg_, opt_.masks, out, scratch);
+  out.epoch = epoch;
+  out.number = number;
+}
+
+void BatchLoader::worker() {
+  std::vector<float> scratch;
+  std::unique_lock<std::mutex> lk(mu_);
+  for (;;) {
+    int64_t number = next_claim_;
+    if (total_ >= 0 && number >= total_) return;  // evaluation pass fully claimed
+    Slot& s = slots_[size_t(number % int64_t(slots_.size()))];
+    cv_.wait(lk, [&] { return stop_ || next_claim_ != number || s.number < 0; });
+    if (stop_) return;
+    if (next_claim_ != number) continue;  // another worker took it
+    s.number = number;
+    ++next_claim_;
+    Batch b = std::move(s.batch);  // reuse the slot's buffers
+    lk.unlock();
+    std::exception_ptr err;
+    try {
+      produce(number, b, scratch);
+    } catch (...) {
+      err = std::current_exception();
+    }
+    lk.lock();
+    s.batch = std::move(b);
+    s.error = err;
+    s.ready = true;
+    cv_.notify_all();
+  }
+}
+
+bool BatchLoader::next(Batch& out) {
+  if (total_ >= 0 && next_out_ >= total_) return false;
+  if (threads_.empty()) {
+    produce(next_out_++, out, scratch_);
+    return true;
+  }
+  std::unique_lock<std::mutex> lk(mu_);
+  Slot& s = slots_[size_t(next_out_ % int64_t(slots_.size()))];
+  if (!(s.number == next_out_ && s.ready)) {
+    ++waits_;
+    cv_.wait(lk, [&] { return s.number == next_out_ && s.ready; });
+  }
+  std::swap(out, s.batch);  // the consumer's old buffers go back to the slot for reuse
+  std::exception_ptr err = s.error;
+  s.error = nullptr;
+  s.ready = false;
+  s.number = -1;
+  ++next_out_;
+  lk.unlock();
+  cv_.notify_all();
+  if (err) std::rethrow_exception(err);
+  return true;
+}
+
+}  // namespace mabdet
