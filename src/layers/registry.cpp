@@ -7,6 +7,7 @@ namespace mabdet {
 const std::vector<LayerType>& layer_types() {
   static const std::vector<LayerType> types = {
       {"convolutional", make_convolutional, 1, 1, false},
+      {"connected", make_connected, 1, 1, false},
   };
   return types;
 }
