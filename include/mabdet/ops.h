@@ -2,6 +2,7 @@
 // dispatches to the CPU implementation (the readable reference, src/ops/*.cpp) or, in GPU=1 builds,
 // to CUDA (src/ops/*.cu). Layers never branch on the device themselves.
 #pragma once
+#include <cstdint>
 #include <string>
 
 #include "mabdet/tensor.h"
@@ -36,6 +37,35 @@ void activate_backward(Device d, Act a, const float* y, float* dy, size_t n);
 void axpy(Device d, size_t n, float alpha, const float* x, float* y);
 // x *= alpha
 void scale(Device d, size_t n, float alpha, float* x);
+// y = x (n floats, distinct buffers)
+void copy(Device d, size_t n, const float* x, float* y);
+
+// Layer ops (one file each in src/ops/: rows.cpp, pool.cpp, resample.cpp).
+// y[r,:] = x[r,:] - mean(x[r,:]) for rows x cols row-major; y may equal x (MABN weight centring).
+void center_rows(Device d, int rows, int cols, const float* x, float* y);
+// Softmax of each row into prob; where labels is non-null also loss[r] = -log softmax(x[r])[labels[r]]
+// (via log-sum-exp, so it stays finite when a probability underflows). Labels must be in range.
+void softmax_cross_entropy(Device d, int rows, int cols, const float* x, const int32_t* labels, float* prob,
+                           float* loss);
+// dx[r,:] += scale * (prob[r,:] - onehot(labels[r]))
+void softmax_cross_entropy_backward(Device d, int rows, int cols, const float* prob, const int32_t* labels,
+                                    float scale, float* dx);
+// Max pooling over NCHW, per-side zero-free padding (padded positions never win); idx[o] is the
+// winning position inside its input plane (y*W + x), ties go to the first in row-major order.
+struct PoolGeom {
+  int size, stride, pad;
+  int out(int in) const { return (in + 2 * pad - size) / stride + 1; }
+};
+void maxpool(Device d, const Shape& in, const PoolGeom& g, const float* x, float* y, int32_t* idx);
+// dx[idx[o]] += dy[o] (in: the input shape; dy is (N, C, g.out(H), g.out(W)))
+void maxpool_backward(Device d, const Shape& in, const PoolGeom& g, const float* dy, const int32_t* idx, float* dx);
+// y[n,c] = mean over h,w of x[n,c,:,:]  (global average pool, in: the input shape)
+void plane_mean(Device d, const Shape& in, const float* x, float* y);
+// dx[n,c,:,:] += dy[n,c] / (H*W)
+void plane_mean_backward(Device d, const Shape& in, const float* dy, float* dx);
+// Nearest upsampling by an integer factor: y is (N, C, H*stride, W*stride); backward sums each block.
+void upsample_nearest(Device d, const Shape& in, int stride, const float* x, float* y);
+void upsample_nearest_backward(Device d, const Shape& in, int stride, const float* dy, float* dx);
 
 }  // namespace mabdet::ops
 

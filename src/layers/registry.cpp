@@ -6,6 +6,9 @@ namespace mabdet {
 
 const std::vector<LayerType>& layer_types() {
   static const std::vector<LayerType> types = {
+      {"convolutional", make_convolutional, 1, 1, false},
+      {"connected", make_connected, 1, 1, false},
+      {"softmax", make_softmax, 1, 1, false},
   };
   return types;
 }

@@ -1,0 +1,79 @@
+// [connected]: out = act(norm(x_flat * W^T)), x_flat the (N, C*H*W) view of the input. The norm
+// defaults to none (a bias) whatever [net] says, since the net-wide norm= is meant for convs.
+#include <cmath>
+
+#include "layers/factories.h"
+#include "layers/norm_act.h"
+
+namespace mabdet {
+namespace {
+
+class Connected : public Layer {
+ public:
+  Connected(int inputs, int outputs, NormAct tail, Rng& rng) : inputs_(inputs), outputs_(outputs), tail_(std::move(tail)) {
+    weights_.reshape(outputs, inputs);
+    dweights_.reshape(outputs, inputs);
+    dweights_.zero();
+    const double std = std::sqrt(2.0 / double(inputs));  // He normal over fan_in, as for convs
+    for (size_t i = 0; i < weights_.size(); ++i) weights_[i] = float(std * rng.normal());
+  }
+
+  std::string type() const override { return "connected"; }
+  std::string filters_str() const override { return cat(outputs_); }
+  std::string size_str() const override { return cat(inputs_, "->", outputs_); }
+
+  Shape reshape(const std::vector<Shape>& in) override {
+    const Shape& s = in.at(0);
+    if (int(s.chw()) != inputs_)
+      fail("connected: input ", s.str(), " has ", s.chw(), " values per image, the layer was built for ", inputs_);
+    Shape o{s.n, outputs_, 1, 1};
+    tail_.reshape(o);
+    return o;
+  }
+
+  void forward(Context& ctx, const Inputs& in, Tensor& out) override {
+    const Tensor& x = *in[0];  // (N, C, H, W) read as (N, inputs)
+    Tensor& y = tail_.pre();   // (N, outputs, 1, 1)
+    ops::gemm(x.device(), false, true, x.n(), outputs_, inputs_, 1.f, x.data(), inputs_, weights_.data(), inputs_,
+              0.f, y.data(), outputs_);
+    tail_.forward(ctx, out);
+  }
+
+  void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
+                const InputGrads& din) override {
+    const Tensor& x = *in[0];                           // (N, inputs)
+    const Tensor& dy = tail_.backward(ctx, out, dout);  // (N, outputs)
+    const Device d = x.device();
+    ops::gemm(d, true, false, outputs_, inputs_, x.n(), 1.f, dy.data(), outputs_, x.data(), inputs_, 1.f,
+              dweights_.data(), inputs_);
+    if (!din.empty() && din[0])
+      ops::gemm(d, false, false, x.n(), inputs_, outputs_, 1.f, dy.data(), outputs_, weights_.data(), inputs_, 1.f,
+                din[0]->data(), inputs_);
+  }
+
+  std::vector<Param> params() override {
+    std::vector<Param> ps{{"weights", &weights_, &dweights_, 1.f, 1.f}};
+    for (Param& p : tail_.params()) ps.push_back(p);
+    return ps;
+  }
+  std::vector<State> state() override { return tail_.state(); }
+
+ private:
+  int inputs_, outputs_;
+  NormAct tail_;
+  Tensor weights_, dweights_;  // (outputs, inputs)
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_connected(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
+  const Section& sec = cfg.sec;
+  const int output = sec.get_int("output");
+  if (output <= 0) sec.fail_key("output", "must be > 0");
+  const ops::Act act = read_activation(sec);
+  // norm= only from this section; the norm's own keys still fall back to [net].
+  std::unique_ptr<Norm> norm = make_norm(sec.get_choice("norm", "none", norm_names()), cfg, output, true);
+  return std::make_unique<Connected>(int(in.at(0).chw()), output, NormAct(std::move(norm), act), rng);
+}
+
+}  // namespace mabdet

@@ -1,0 +1,177 @@
+// [convolutional]: out = act(norm(conv(x, W_used))), W_used = W, or W with each filter's mean removed
+// when centralize=1 (MABN's weight centralization; see /work/shared/MABN.md). Grouped convs run one
+// sgemm per image per group over im2col columns in ctx.workspace; 1x1/stride-1/unpadded convs use
+// the input itself as the column matrix. Backward recomputes the columns instead of storing them:
+// one im2col is cheaper than holding K*OH*OW floats per image between passes.
+#include <cmath>
+
+#include "layers/factories.h"
+#include "layers/norm_act.h"
+
+namespace mabdet {
+namespace {
+
+class Convolutional : public Layer {
+ public:
+  Convolutional(int in_c, int filters, int kh, int kw, int stride, int pad, int dilation, int groups, bool centralize,
+                NormAct tail, Rng& rng)
+      : in_c_(in_c), filters_(filters), groups_(groups), centralize_(centralize), tail_(std::move(tail)) {
+    geom_ = ops::ConvGeom{in_c / groups, 0, 0, kh, kw, stride, stride, pad, pad, dilation, dilation};
+    weights_.reshape(filters, in_c / groups, kh, kw);
+    dweights_.reshape(weights_.shape());
+    dweights_.zero();
+    // He/Kaiming normal over fan_in, the init ResNets are trained from scratch with.
+    const double std = std::sqrt(2.0 / double(k()));
+    for (size_t i = 0; i < weights_.size(); ++i) weights_[i] = float(std * rng.normal());
+    if (centralize_) {
+      wc_.reshape(weights_.shape());
+      dwc_.reshape(weights_.shape());
+    }
+  }
+
+  std::string type() const override { return "convolutional"; }
+  std::string filters_str() const override {
+    return groups_ > 1 ? cat(filters_, "/", groups_, "g") : cat(filters_);
+  }
+  std::string size_str() const override {
+    std::string s = cat(geom_.kh, "x", geom_.kw, "/", geom_.stride_h);
+    if (geom_.dil_h > 1) s += cat(" d", geom_.dil_h);
+    return s;
+  }
+
+  Shape reshape(const std::vector<Shape>& in) override {
+    const Shape& s = in.at(0);
+    if (s.c != in_c_) fail("convolutional: input has ", s.c, " channels, the layer was built for ", in_c_);
+    geom_.height = s.h;
+    geom_.width = s.w;
+    if (geom_.out_h() <= 0 || geom_.out_w() <= 0)
+      fail("convolutional: input ", s.h, "x", s.w, " is smaller than the ", geom_.kh, "x", geom_.kw,
+           " kernel (dilation ", geom_.dil_h, ", padding ", geom_.pad_h, ")");
+    Shape o{s.n, filters_, geom_.out_h(), geom_.out_w()};
+    tail_.reshape(o);
+    return o;
+  }
+
+  void forward(Context& ctx, const Inputs& in, Tensor& out) override {
+    const Tensor& x = *in[0];  // (N, C, H, W)
+    const Device d = x.device();
+    const float* w = used_weights(d);  // (F, C/G, kh, kw)
+    Tensor& y = tail_.pre();           // (N, F, OH, OW)
+    const int fg = filters_ / groups_, K = k(), ohw = out_plane();
+    float* col = one_by_one() ? nullptr : ctx.workspace(size_t(K) * ohw);  // (C/G*kh*kw, OH*OW)
+    for (int n = 0; n < x.n(); ++n)
+      for (int g = 0; g < groups_; ++g) {
+        const float* xg = x.data() + in_offset(n, g);
+        float* yg = y.data() + out_offset(n, g);
+        const float* wg = w + size_t(g) * fg * K;
+        if (col) ops::im2col(d, geom_, xg, col);
+        ops::gemm(d, false, false, fg, ohw, K, 1.f, wg, K, col ? col : xg, ohw, 0.f, yg, ohw);
+      }
+    tail_.forward(ctx, out);
+  }
+
+  void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
+                const InputGrads& din) override {
+    const Tensor& x = *in[0];  // (N, C, H, W)
+    const Device d = x.device();
+    const Tensor& dy = tail_.backward(ctx, out, dout);  // (N, F, OH, OW)
+    const float* w = centralize_ ? wc_.data() : weights_.data();  // as used by the last forward
+    // dL/dW_used accumulates straight into dweights_ unless it must go through the centring first.
+    Tensor& dw = centralize_ ? dwc_ : dweights_;  // (F, C/G, kh, kw)
+    if (centralize_) dwc_.zero();
+    Tensor* dx = din.empty() ? nullptr : din[0];  // (N, C, H, W)
+    const int fg = filters_ / groups_, K = k(), ohw = out_plane(), hw = geom_.height * geom_.width;
+    float* col = one_by_one() ? nullptr : ctx.workspace(size_t(K) * ohw);  // (C/G*kh*kw, OH*OW)
+    for (int n = 0; n < x.n(); ++n)
+      for (int g = 0; g < groups_; ++g) {
+        const float* xg = x.data() + in_offset(n, g);
+        const float* dyg = dy.data() + out_offset(n, g);
+        const float* wg = w + size_t(g) * fg * K;
+        float* dwg = dw.data() + size_t(g) * fg * K;
+        if (col) ops::im2col(d, geom_, xg, col);
+        ops::gemm(d, false, true, fg, K, ohw, 1.f, dyg, ohw, col ? col : xg, ohw, 1.f, dwg, K);
+        if (!dx) continue;
+        float* dxg = dx->data() + in_offset(n, g);
+        if (col) {
+          ops::gemm(d, true, false, K, ohw, fg, 1.f, wg, K, dyg, ohw, 0.f, col, ohw);
+          ops::col2im(d, geom_, col, dxg);
+        } else {
+          ops::gemm(d, true, false, K, hw, fg, 1.f, wg, K, dyg, ohw, 1.f, dxg, hw);
+        }
+      }
+    if (centralize_) {
+      // W_used = W - mean(W) is linear with a symmetric projection, so dW = dW_used - mean(dW_used).
+      ops::center_rows(d, filters_, K, dwc_.data(), dwc_.data());
+      ops::axpy(d, dweights_.size(), 1.f, dwc_.data(), dweights_.data());
+    }
+  }
+
+  std::vector<Param> params() override {
+    std::vector<Param> ps{{"weights", &weights_, &dweights_, 1.f, 1.f}};
+    for (Param& p : tail_.params()) ps.push_back(p);
+    return ps;
+  }
+  std::vector<State> state() override { return tail_.state(); }
+
+ private:
+  int k() const { return geom_.channels * geom_.kh * geom_.kw; }  // one filter's length
+  int out_plane() const { return geom_.out_h() * geom_.out_w(); }
+  bool one_by_one() const {
+    return geom_.kh == 1 && geom_.kw == 1 && geom_.stride_h == 1 && geom_.stride_w == 1 && geom_.pad_h == 0 &&
+           geom_.pad_w == 0;
+  }
+  size_t in_offset(int n, int g) const {
+    return (size_t(n) * in_c_ + size_t(g) * geom_.channels) * geom_.height * geom_.width;
+  }
+  size_t out_offset(int n, int g) const {
+    return (size_t(n) * filters_ + size_t(g) * (filters_ / groups_)) * out_plane();
+  }
+  const float* used_weights(Device d) {
+    if (!centralize_) return weights_.data();
+    ops::center_rows(d, filters_, k(), weights_.data(), wc_.data());
+    return wc_.data();
+  }
+
+  int in_c_, filters_, groups_;
+  bool centralize_;
+  ops::ConvGeom geom_;  // one group of one image
+  NormAct tail_;
+  Tensor weights_, dweights_;  // (F, C/G, kh, kw)
+  Tensor wc_, dwc_;            // (F, C/G, kh, kw) centred weights and dL/d(centred); centralize=1 only
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_convolutional(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
+  const Section& sec = cfg.sec;
+  const int filters = sec.get_int("filters");
+  if (filters <= 0) sec.fail_key("filters", "must be > 0");
+  const int size = sec.get_int("size");
+  if (size <= 0) sec.fail_key("size", "must be > 0");
+  const int stride = sec.get_int("stride", 1);
+  if (stride <= 0) sec.fail_key("stride", "must be > 0");
+  const int dilation = sec.get_int("dilation", 1);
+  if (dilation <= 0) sec.fail_key("dilation", "must be > 0");
+  const bool pad = sec.get_bool("pad", false);
+  // darknet's pad=1 means "same" padding for odd sizes: size/2 pixels per side (scaled by dilation).
+  const int padding = sec.get_int("padding", pad ? dilation * (size / 2) : 0);
+  if (padding < 0) sec.fail_key("padding", "must be >= 0");
+  const int groups = sec.get_int("groups", 1);
+  if (groups <= 0) sec.fail_key("groups", "must be > 0");
+  const int in_c = in.at(0).c;
+  if (in_c % groups) sec.fail_key("groups", cat("must divide the input channels (", in_c, ")"));
+  if (filters % groups) sec.fail_key("groups", cat("must divide filters (", filters, ")"));
+  const ops::Act act = read_activation(sec);
+  std::unique_ptr<Norm> norm = make_norm(cfg, filters, true);
+  const bool centralize = cfg.get_bool("centralize", norm->default_centralize());
+  auto layer = std::make_unique<Convolutional>(in_c, filters, size, size, stride, padding, dilation, groups,
+                                                centralize, NormAct(std::move(norm), act), rng);
+  try {
+    layer->reshape(in);  // an input too small for the kernel is reported with the cfg line
+  } catch (const Error& e) {
+    sec.fail_section(e.what());
+  }
+  return layer;
+}
+
+}  // namespace mabdet

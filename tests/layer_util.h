@@ -1,0 +1,106 @@
+// Helpers for the layer tests: build a layer from cfg text through the registry (so the tests see
+// exactly what the Network will), load PyTorch fixtures (scripts/fixtures/layers_reference.py), and
+// compare tensors printing the first values and the max difference on mismatch.
+#pragma once
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gradcheck.h"
+#include "layers/registry.h"
+#include "mabdet/cfg.h"
+
+namespace mabdet::test {
+
+// Builds the last section of `text` (an optional [net] first supplies inherited keys) and rejects
+// keys nothing read, as the Network does.
+inline std::unique_ptr<Layer> build_layer(const std::string& text, const std::vector<Shape>& in, uint64_t seed = 1) {
+  std::vector<Section> secs = parse_cfg_text(text, "t.cfg");
+  const Section* net = secs.size() > 1 && secs.front().type() == "net" ? &secs.front() : nullptr;
+  const Section& sec = secs.back();
+  const LayerType* t = find_layer_type(sec.type());
+  if (!t) fail("no layer type '", sec.type(), "'");
+  Rng rng(seed);
+  std::unique_ptr<Layer> layer = t->make(Scope{sec, net}, in, rng);
+  sec.check_unused();
+  return layer;
+}
+
+// The message a cfg error produces ("" when building succeeds).
+inline std::string build_error(const std::string& text, const std::vector<Shape>& in) {
+  try {
+    build_layer(text, in);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+inline Tensor random_tensor(Shape s, uint64_t seed, float lo = -1.f, float hi = 1.f) {
+  Tensor t(s);
+  Rng rng(seed);
+  fill_uniform(t, rng, lo, hi);
+  return t;
+}
+
+inline Param find_param(Layer& l, const std::string& name) {
+  for (Param& p : l.params())
+    if (p.name == name) return p;
+  fail("layer has no param '", name, "'");
+}
+
+// Arrays of one fixture file, by name.
+inline std::map<std::string, Tensor> load_fixture(const std::string& name) {
+  const std::string path = "tests/fixtures/" + name + ".txt";
+  std::ifstream f(path);
+  if (!f) fail(path, ": cannot open (run the tests from the repository root)");
+  std::map<std::string, Tensor> out;
+  std::string header, values;
+  while (std::getline(f, header) && std::getline(f, values)) {
+    std::istringstream hs(header), vs(values);
+    std::string key;
+    Shape s;
+    if (!(hs >> key >> s.n >> s.c >> s.h >> s.w)) fail(path, ": bad header '", header, "'");
+    Tensor t(s);
+    for (size_t i = 0; i < t.size(); ++i)
+      if (!(vs >> t[i])) fail(path, ": ", key, ": expected ", t.size(), " values");
+    out.emplace(key, std::move(t));
+  }
+  return out;
+}
+
+// CHECKs |got - want| <= atol + rtol*|want| everywhere; on failure prints shapes, first values and max diff.
+inline void check_close(const std::string& what, const Tensor& got, const Tensor& want, double atol = 1e-4,
+                        double rtol = 1e-4) {
+  if (got.size() != want.size()) {
+    FAIL_CHECK(what << ": " << got.shape().str() << " vs expected " << want.shape().str());
+    return;
+  }
+  double worst = 0;
+  size_t at = 0;
+  bool bad = false;
+  for (size_t i = 0; i < got.size(); ++i) {
+    double d = std::fabs(double(got[i]) - want[i]);
+    if (!(d <= atol + rtol * std::fabs(want[i]))) bad = true;
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
+  }
+  if (bad) {
+    std::ostringstream os;
+    os << what << ": max diff " << worst << " at " << at << " (got " << got[at] << ", want " << want[at] << ")\n  got : ";
+    for (size_t i = 0; i < std::min<size_t>(6, got.size()); ++i) os << got[i] << " ";
+    os << "\n  want: ";
+    for (size_t i = 0; i < std::min<size_t>(6, want.size()); ++i) os << want[i] << " ";
+    FAIL_CHECK(os.str());
+  }
+}
+
+}  // namespace mabdet::test
