@@ -10,6 +10,7 @@ struct NormType {
 
 const NormType kNorms[] = {
     {"none", make_none_norm},
+    {"bn", make_bn_norm},
 };
 }  // namespace
 
