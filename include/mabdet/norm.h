@@ -26,6 +26,11 @@ class Norm {
   virtual std::vector<State> state() { return {}; }
   // Whether a conv feeding this norm centres its filters unless the cfg says otherwise (MABN: yes).
   virtual bool default_centralize() const { return false; }
+  // Inference as a per-channel affine map: fills scale and shift (1 x C each) such that the
+  // inference forward is y[n,c,:] = x[n,c,:] * scale[c] + shift[c], and returns true; this is what
+  // folds into the preceding conv's weights and bias at zero cost. False where inference depends
+  // on the sample (gn).
+  virtual bool inference_affine(Tensor& scale, Tensor& shift) const { return false; }
 };
 
 // Builds the norm named by `norm=` in cfg (section, falling back to [net]), for `channels`

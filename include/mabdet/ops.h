@@ -78,3 +78,23 @@ void channel_sum(Device d, const Shape& s, const float* x, float* out, bool accu
 // out[c] (+)= sum over n,h,w of a[n,c,:] * b[n,c,:]
 void channel_dot(Device d, const Shape& s, const float* a, const float* b, float* out, bool accumulate);
 }  // namespace mabdet::ops
+
+namespace mabdet::ops {
+// Normalization statistics and maps over NCHW. A coefficient/statistic vector is indexed either
+// per channel (k = c, C entries: bn, brn, mabn, frozen_bn) or per plane (k = n*C + c, N*C entries:
+// gn, whose per-sample group statistics the norm expands to the group's channels). Reductions
+// accumulate in double and store float.
+enum class Per { Channel, Plane };
+// out[k] = sum of x over the value(s) of index k
+void norm_sum(Device d, const Shape& s, Per per, const float* x, float* out);
+// out[k] = sum of a * (b - center[k]); center may be null (0)
+void norm_dot(Device d, const Shape& s, Per per, const float* a, const float* b, const float* center, float* out);
+// out[k] = sum of (x - center[k])^2: the second pass of a two-pass variance; center may be null
+void norm_centered_sumsq(Device d, const Shape& s, Per per, const float* x, const float* center, float* out);
+// y = x * scale[k] + shift[k]; scale or shift may be null (1 / 0); y may alias x
+void norm_affine(Device d, const Shape& s, Per per, const float* x, const float* scale, const float* shift, float* y);
+// dx += a[k] * dy + b[k] * x + c[k]: every norm's input gradient has this form once its per-channel
+// reductions are known. b and c may be null (0); x may be null when b is.
+void norm_backward_add(Device d, const Shape& s, Per per, const float* dy, const float* a, const float* x,
+                       const float* b, const float* c, float* dx);
+}  // namespace mabdet::ops

@@ -10,6 +10,9 @@ struct NormType {
 
 const NormType kNorms[] = {
     {"none", make_none_norm},
+    {"bn", make_bn_norm},
+    {"frozen_bn", make_frozen_bn_norm},
+    {"mabn", make_mabn_norm},
 };
 }  // namespace
 

@@ -1,0 +1,140 @@
+// norm=mabn: Moving Average Batch Normalization (Yan et al., ICLR 2020), exactly as
+// /work/shared/MABN.md restates it. No mean statistic (the conv in front centres its filters
+// instead, hence default_centralize); the forward's E[x^2] and the backward's E[g*z] are simple
+// moving averages over the last m training iterations, so 1-2 images per GPU see the statistics of
+// a simulated batch m times larger. Inference is a fixed per-channel affine map.
+#include <algorithm>
+
+#include "norms/factories.h"
+
+namespace mabdet {
+namespace {
+class Mabn : public Norm {
+ public:
+  Mabn(int channels, float eps, float momentum, int buffer, int warmup)
+      : eps_(eps), momentum_(momentum), m_(buffer), warmup_(warmup), affine_(channels),
+        running_var_(1, channels), buf_x2_(buffer, channels), buf_gz_(buffer, channels) {
+    running_var_.fill(1.f);
+    buf_x2_.zero();
+    buf_gz_.zero();
+    for (Tensor* t : {&s_, &r_, &a_, &b_, &sum_, &dot_}) t->reshape(1, channels);
+  }
+  std::string name() const override { return "mabn"; }
+  bool default_centralize() const override { return true; }
+
+  void forward(Context& ctx, const Tensor& x, Tensor& y) override {
+    const Shape& s = x.shape();
+    const int C = s.c;
+    train_ = ctx.train;
+    if (train_) {
+      ++t_;
+      const size_t count = size_t(s.n) * s.plane();
+      if (count == 0) fail("norm=mabn: empty input ", s.str());
+      float* row = &buf_x2_[size_t(t_ % m_) * C];
+      ops::norm_centered_sumsq(x.device(), s, ops::Per::Channel, x.data(), nullptr, dot_.data());  // sum x^2
+      for (int c = 0; c < C; ++c) row[c] = float(double(dot_[c]) / count);
+      const bool batch_only = in_warmup();
+      // r's clamp: [1, 1] (no renormalization) until the running statistic has settled.
+      const double rmax = t_ <= std::max<int64_t>(1000, warmup_) ? 1.0 : 5.0;
+      for (int c = 0; c < C; ++c) {
+        const double var = batch_only ? row[c] : buffer_mean(buf_x2_, c);
+        const double sd = std::sqrt(var + eps_);
+        s_[c] = float(sd);
+        r_[c] = float(std::clamp(sd / std::sqrt(double(running_var_[c]) + eps_), 1.0 / rmax, rmax));
+        a_[c] = float(affine_.gamma[c] * double(r_[c]) / sd);  // y = gamma * r * x / s + beta
+        running_var_[c] = float(momentum_ * double(running_var_[c]) + (1 - momentum_) * var);
+      }
+      ops::norm_affine(x.device(), s, ops::Per::Channel, x.data(), a_.data(), affine_.beta.data(), y.data());
+    } else {
+      inference_scale(a_);
+      ops::norm_affine(x.device(), s, ops::Per::Channel, x.data(), a_.data(), affine_.beta.data(), y.data());
+    }
+  }
+
+  // Training (MABN.md): g = dy * gamma * r, z = x / s, gz = E[g z] (SMA'd into mgz),
+  //   dx = (g - z * mgz) / s = (gamma r / s) dy - (mgz / s^2) x,
+  //   dgamma = sum dy r z = (r / s) sum dy x,  dbeta = sum dy.
+  // Inference: y = a x + beta with a = gamma / sqrt(running_var + eps) constant.
+  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
+    const Shape& s = x.shape();
+    const int C = s.c;
+    ops::norm_sum(dy.device(), s, ops::Per::Channel, dy.data(), sum_.data());                   // sum dy
+    ops::norm_dot(dy.device(), s, ops::Per::Channel, dy.data(), x.data(), nullptr, dot_.data());  // sum dy x
+    if (train_) {
+      const double count = double(s.n) * s.plane();
+      float* row = &buf_gz_[size_t(t_ % m_) * C];
+      for (int c = 0; c < C; ++c) {
+        const double rs = double(r_[c]) / s_[c];  // r / s
+        row[c] = float(affine_.gamma[c] * rs * dot_[c] / count);  // E[g z] = gamma (r / s) E[dy x]
+      }
+      const bool batch_only = in_warmup();
+      for (int c = 0; c < C; ++c) {
+        const double rs = double(r_[c]) / s_[c];
+        const double mgz = batch_only ? row[c] : buffer_mean(buf_gz_, c);
+        affine_.dgamma[c] += float(rs * dot_[c]);
+        affine_.dbeta[c] += sum_[c];
+        b_[c] = float(-mgz / (double(s_[c]) * s_[c]));
+      }
+      ops::norm_backward_add(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), b_.data(), nullptr,
+                             dx.data());
+    } else {
+      for (int c = 0; c < C; ++c) {
+        affine_.dgamma[c] += float(dot_[c] / std::sqrt(double(running_var_[c]) + eps_));
+        affine_.dbeta[c] += sum_[c];
+      }
+      ops::norm_backward_add(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), nullptr, nullptr, nullptr,
+                             dx.data());
+    }
+  }
+
+  std::vector<Param> params() override { return affine_.params(); }
+  std::vector<State> state() override {
+    return {{"norm.running_var", &running_var_, nullptr},
+            {"norm.buf_x2", &buf_x2_, nullptr},
+            {"norm.buf_gz", &buf_gz_, nullptr},
+            {"norm.t", nullptr, &t_}};
+  }
+  bool inference_affine(Tensor& scale, Tensor& shift) const override {
+    inference_scale(scale);
+    shift.copy_from(affine_.beta);
+    return true;
+  }
+
+ private:
+  // Batch statistics only, while the buffer is not yet full or during warm-up (MABN.md).
+  bool in_warmup() const { return t_ <= m_ || t_ < warmup_; }
+  double buffer_mean(const Tensor& buf, int c) const {
+    double acc = 0;
+    for (int i = 0; i < m_; ++i) acc += buf[size_t(i) * buf.c() + c];
+    return acc / m_;
+  }
+  void inference_scale(Tensor& scale) const {
+    const int C = running_var_.c();
+    scale.reshape(1, C);
+    for (int c = 0; c < C; ++c) scale[c] = float(affine_.gamma[c] / std::sqrt(double(running_var_[c]) + eps_));
+  }
+
+  float eps_, momentum_;
+  int m_, warmup_;
+  norm_detail::Affine affine_;
+  // State: running_var (1 x C, starts at 1), the SMA buffers (m x C, row t % m holds iteration
+  // t's statistic, start at 0), and the training-forward counter t (the first forward sees 1).
+  Tensor running_var_, buf_x2_, buf_gz_;
+  int64_t t_ = 0;
+  bool train_ = false;  // mode of the last forward, which backward differentiates
+  Tensor s_, r_;        // 1 x C: sqrt(var + eps) and r of the last training forward
+  Tensor a_;            // 1 x C: x's coefficient in the last forward (gamma r / s, or inference's)
+  Tensor b_, sum_, dot_;  // 1 x C scratch
+};
+}  // namespace
+
+std::unique_ptr<Norm> make_mabn_norm(const Scope& cfg, int channels, bool) {
+  norm_detail::require_channels(channels, "mabn");
+  const float eps = norm_detail::read_eps(cfg), momentum = norm_detail::read_momentum(cfg, 0.98f);
+  const int buffer = cfg.get_int("mabn_buffer", 16), warmup = cfg.get_int("mabn_warmup", 100);
+  if (buffer < 1) cfg.pick("mabn_buffer").fail_key("mabn_buffer", "must be >= 1 (iterations in the moving average)");
+  if (warmup < 0) cfg.pick("mabn_warmup").fail_key("mabn_warmup", "must be >= 0 (iterations)");
+  return std::make_unique<Mabn>(channels, eps, momentum, buffer, warmup);
+}
+
+}  // namespace mabdet

@@ -1,0 +1,100 @@
+// CPU reference of the normalization ops (ops.h). Every op walks NCHW plane by plane; the only
+// difference between Per::Channel and Per::Plane is which coefficient index a plane uses and, for
+// reductions, whether planes of the same channel are summed together.
+#include "mabdet/ops.h"
+#include "ops/dispatch.h"
+
+namespace mabdet::ops {
+void norm_sum_cuda(const Shape& s, Per per, const float* x, float* out);
+void norm_dot_cuda(const Shape& s, Per per, const float* a, const float* b, const float* center, float* out);
+void norm_centered_sumsq_cuda(const Shape& s, Per per, const float* x, const float* center, float* out);
+void norm_affine_cuda(const Shape& s, Per per, const float* x, const float* scale, const float* shift, float* y);
+void norm_backward_add_cuda(const Shape& s, Per per, const float* dy, const float* a, const float* x,
+                            const float* b, const float* c, float* dx);
+
+namespace {
+size_t index_of(const Shape& s, Per per, int n, int c) { return per == Per::Channel ? size_t(c) : size_t(n) * s.c + c; }
+
+// out[k] = sum over the planes of index k of plane_sum(offset of plane, k), in double.
+template <class PlaneSum>
+void reduce(const Shape& s, Per per, float* out, PlaneSum plane_sum) {
+  const size_t hw = s.plane();
+  if (per == Per::Channel) {
+    for (int c = 0; c < s.c; ++c) {
+      double acc = 0;
+      for (int n = 0; n < s.n; ++n) acc += plane_sum((size_t(n) * s.c + c) * hw, size_t(c));
+      out[c] = float(acc);
+    }
+  } else {
+    for (int n = 0; n < s.n; ++n)
+      for (int c = 0; c < s.c; ++c) {
+        const size_t k = size_t(n) * s.c + c;
+        out[k] = float(plane_sum(k * hw, k));
+      }
+  }
+}
+}  // namespace
+
+void norm_sum(Device d, const Shape& s, Per per, const float* x, float* out) {
+  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("norm_sum", norm_sum_cuda(s, per, x, out));
+  const size_t hw = s.plane();
+  reduce(s, per, out, [&](size_t off, size_t) {
+    double acc = 0;
+    for (size_t i = 0; i < hw; ++i) acc += x[off + i];
+    return acc;
+  });
+}
+
+void norm_dot(Device d, const Shape& s, Per per, const float* a, const float* b, const float* center, float* out) {
+  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("norm_dot", norm_dot_cuda(s, per, a, b, center, out));
+  const size_t hw = s.plane();
+  reduce(s, per, out, [&](size_t off, size_t k) {
+    const double m = center ? center[k] : 0.0;
+    double acc = 0;
+    for (size_t i = 0; i < hw; ++i) acc += double(a[off + i]) * (double(b[off + i]) - m);
+    return acc;
+  });
+}
+
+void norm_centered_sumsq(Device d, const Shape& s, Per per, const float* x, const float* center, float* out) {
+  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("norm_centered_sumsq", norm_centered_sumsq_cuda(s, per, x, center, out));
+  const size_t hw = s.plane();
+  reduce(s, per, out, [&](size_t off, size_t k) {
+    const double m = center ? center[k] : 0.0;
+    double acc = 0;
+    for (size_t i = 0; i < hw; ++i) {
+      const double v = double(x[off + i]) - m;
+      acc += v * v;
+    }
+    return acc;
+  });
+}
+
+void norm_affine(Device d, const Shape& s, Per per, const float* x, const float* scale, const float* shift, float* y) {
+  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("norm_affine", norm_affine_cuda(s, per, x, scale, shift, y));
+  const size_t hw = s.plane();
+  for (int n = 0; n < s.n; ++n)
+    for (int c = 0; c < s.c; ++c) {
+      const size_t k = index_of(s, per, n, c), off = (size_t(n) * s.c + c) * hw;
+      const float a = scale ? scale[k] : 1.f, b = shift ? shift[k] : 0.f;
+      for (size_t i = 0; i < hw; ++i) y[off + i] = x[off + i] * a + b;
+    }
+}
+
+void norm_backward_add(Device d, const Shape& s, Per per, const float* dy, const float* a, const float* x,
+                       const float* b, const float* c, float* dx) {
+  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("norm_backward_add", norm_backward_add_cuda(s, per, dy, a, x, b, c, dx));
+  MABDET_ASSERT(!b || x, "norm_backward_add: b needs x");
+  const size_t hw = s.plane();
+  for (int n = 0; n < s.n; ++n)
+    for (int ch = 0; ch < s.c; ++ch) {
+      const size_t k = index_of(s, per, n, ch), off = (size_t(n) * s.c + ch) * hw;
+      const float ak = a[k], bk = b ? b[k] : 0.f, ck = c ? c[k] : 0.f;
+      if (b)
+        for (size_t i = 0; i < hw; ++i) dx[off + i] += ak * dy[off + i] + bk * x[off + i] + ck;
+      else
+        for (size_t i = 0; i < hw; ++i) dx[off + i] += ak * dy[off + i] + ck;
+    }
+}
+
+}  // namespace mabdet::ops

@@ -1,0 +1,69 @@
+// NormHarness: a Norm wrapped as a GradCheck over its input and params (tests/gradcheck.h), plus
+// norm_from_cfg to build a norm the way a conv does, through a Scope over parsed cfg text.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gradcheck.h"
+#include "mabdet/cfg.h"
+#include "mabdet/norm.h"
+
+namespace mabdet::test {
+
+struct NormHarness {
+  std::unique_ptr<Norm> norm;
+  Context ctx;
+  Tensor x, dx, y, dy;
+  GradCheck g;
+  // x uniform in [-1, 1] (then x * x_scale + x_shift); params uniform in [-1, 1].
+  NormHarness(std::unique_ptr<Norm> n, Shape s, uint64_t seed, bool train = true, float x_scale = 1.f, float x_shift = 0.f)
+      : norm(std::move(n)), x(s), dx(s), y(s), dy(s) {
+    ctx.train = train;
+    Rng rng(seed);
+    fill_uniform(x, rng);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = x[i] * x_scale + x_shift;
+    dx.zero();
+    norm->reshape(s);
+    g.out = &y;
+    g.dout = &dy;
+    g.forward = [this] { norm->forward(ctx, x, y); };
+    g.backward = [this] { norm->backward(ctx, x, y, dy, dx); };
+    g.probes.push_back({"x", &x, &dx});
+    for (auto& p : norm->params()) {
+      fill_uniform(*p.value, rng);
+      p.grad->zero();
+      g.probes.push_back({p.name, p.value, p.grad});
+    }
+    g.state = norm->state();
+  }
+  // The named state tensor (running stats, buffers); fails the test if absent.
+  Tensor& state_tensor(const std::string& name) {
+    for (auto& s : norm->state())
+      if (s.name == name && s.tensor) return *s.tensor;
+    FAIL("no state tensor " << name);
+    throw;
+  }
+  int64_t& state_counter(const std::string& name) {
+    for (auto& s : norm->state())
+      if (s.name == name && s.counter) return *s.counter;
+    FAIL("no state counter " << name);
+    throw;
+  }
+  Tensor& param(const std::string& name, bool grad = false) {
+    for (auto& p : norm->params())
+      if (p.name == name) return grad ? *p.grad : *p.value;
+    FAIL("no param " << name);
+    throw;
+  }
+};
+
+// Parses cfg text and builds the norm of its LAST section, with the first section as [net] when
+// there are two or more (so keys fall back to [net] as in a real network).
+inline std::unique_ptr<Norm> norm_from_cfg(const std::string& text, int channels) {
+  std::vector<Section> secs = parse_cfg_text(text, "t.cfg");
+  const Section* net = secs.size() > 1 ? &secs[0] : nullptr;
+  return make_norm(Scope{secs.back(), net}, channels);
+}
+
+}  // namespace mabdet::test
