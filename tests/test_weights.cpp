@@ -1,0 +1,163 @@
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "gradcheck.h"
+#include "mabdet/trainer.h"
+#include "mabdet/weights.h"
+#include "test_util.h"
+
+using namespace mabdet;
+using mabdet::test::error_of;
+
+namespace {
+// MABN convs with subdivisions: the resume test then covers norm buffers, counters and momentum.
+std::string net_text(int filters, const std::string& norm = "mabn") {
+  return cat(R"([net]
+batch=4
+subdivisions=2
+width=5
+height=5
+channels=2
+seed=7
+learning_rate=0.05
+momentum=0.9
+decay=0.001
+burn_in=2
+max_batches=6
+norm=)",
+             norm, R"(
+mabn_buffer=2
+mabn_warmup=1
+[convolutional]
+filters=)",
+             filters, R"(
+size=3
+pad=1
+activation=relu
+[convolutional]
+filters=3
+size=3
+stride=2
+pad=1
+activation=relu
+[connected]
+output=3
+[softmax]
+)");
+}
+
+Network make(const std::string& text) { return Network(parse_cfg_text(text, "w.cfg")); }
+
+std::string tmp_dir() {
+  char tmpl[] = "/tmp/mabdet_w_XXXXXX";
+  REQUIRE(mkdtemp(tmpl));
+  return tmpl;
+}
+
+// Deterministic sub-batches: a function of (step, sub) only.
+struct Feed {
+  Tensor x;
+  IndexTensor y;
+  const Tensor& operator()(int64_t step, int sub, Context& ctx) {
+    x.reshape(2, 2, 5, 5);
+    y.reshape(2, 1);
+    Rng rng(uint64_t(step * 10 + sub + 1));
+    test::fill_uniform(x, rng);
+    y[0] = rng.randint(3);
+    y[1] = rng.randint(3);
+    ctx.labels = &y;
+    return x;
+  }
+};
+
+std::vector<float> all_values(Network& net) {
+  std::vector<float> v;
+  for (Param& p : net.params())
+    for (size_t i = 0; i < p.value->size(); ++i) v.push_back((*p.value)[i]);
+  for (State& s : net.state()) {
+    if (s.counter) v.push_back(float(*s.counter));
+    else
+      for (size_t i = 0; i < s.tensor->size(); ++i) v.push_back((*s.tensor)[i]);
+  }
+  return v;
+}
+}  // namespace
+
+TEST_CASE("weights save/load round trip restores params and state exactly") {
+  std::string dir = tmp_dir(), path = dir + "/a.weights";
+  Network a = make(net_text(4));
+  Context ctx;
+  Trainer t(a, ctx);
+  Feed feed;
+  TrainOptions opt;
+  opt.stop_after = 3;
+  opt.log_every = 1000;
+  t.run(std::ref(feed), opt);
+  save_weights(path, a, t.progress(), nullptr);
+  Network b = make(net_text(4));
+  Progress p = load_weights(path, b, nullptr);
+  CHECK(p.steps == 3);
+  CHECK(p.images_seen == 12);
+  CHECK(all_values(a) == all_values(b));
+  CHECK(access((path + ".tmp." + std::to_string(getpid())).c_str(), F_OK) != 0);  // no temp left behind
+}
+
+TEST_CASE("resume continues the schedule, momentum and MABN state exactly") {
+  std::string dir = tmp_dir();
+  Feed feed;
+  TrainOptions quiet;
+  quiet.log_every = 1000;
+  Network full = make(net_text(4));
+  {
+    Context ctx;
+    Trainer t(full, ctx);
+    t.run(std::ref(feed), quiet);
+  }
+  Network first = make(net_text(4));
+  TrainOptions stop = quiet;
+  stop.backup_dir = dir;
+  stop.name = "r";
+  stop.stop_after = 3;
+  {
+    Context ctx;
+    Trainer t(first, ctx);
+    t.run(std::ref(feed), stop);
+  }
+  Network second = make(net_text(4));
+  Context ctx;
+  Trainer t(second, ctx);
+  t.resume(dir + "/r_last.weights");
+  CHECK(t.progress().steps == 3);
+  t.run(std::ref(feed), quiet);
+  CHECK(t.progress().steps == 6);
+  CHECK(all_values(second) == all_values(full));
+}
+
+TEST_CASE("loading names the layer and tensor that do not match") {
+  std::string dir = tmp_dir(), path = dir + "/m.weights";
+  Network a = make(net_text(4));
+  save_weights(path, a, Progress{}, nullptr);
+  Network wider = make(net_text(6));
+  CHECK(error_of([&] { load_weights(path, wider, nullptr); }) ==
+        path + ": layer 0 (convolutional) 'weights' has 72 values in the file, the cfg needs 108");
+  Network other_norm = make(net_text(4, "bn"));
+  CHECK(error_of([&] { load_weights(path, other_norm, nullptr); }).find(path + ": layer 0 (convolutional) has '") == 0);
+}
+
+TEST_CASE("corrupt and truncated weights files are reported, not trusted") {
+  std::string dir = tmp_dir(), path = dir + "/t.weights";
+  Network a = make(net_text(4));
+  save_weights(path, a, Progress{}, nullptr);
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  CHECK(error_of([&] { load_weights(path, a, nullptr); }).find(path + ": truncated or unreadable while reading") == 0);
+  std::ofstream(path, std::ios::binary) << "not a weights file";
+  CHECK(error_of([&] { load_weights(path, a, nullptr); }) == path + ": not a mabdet weights file (bad magic)");
+  CHECK(error_of([&] { load_weights(dir + "/missing.weights", a, nullptr); }).find("missing.weights: cannot open") != std::string::npos);
+  CHECK(error_of([&] { save_weights("/nonexistent-dir/x.weights", a, Progress{}, nullptr); }).find("cannot write") != std::string::npos);
+}
