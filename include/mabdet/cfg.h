@@ -36,7 +36,9 @@ class Section {
   [[noreturn]] void fail_key(const std::string& key, const std::string& msg) const;
   [[noreturn]] void fail_section(const std::string& msg) const;
   // Rejects keys that no getter read; `context` is appended to the message (e.g. "norm=bn").
-  void check_unused(const std::string& context = "") const;
+  // Unread keys starting with one of `tolerated_prefixes` are returned instead of rejected.
+  std::vector<std::string> check_unused(const std::string& context = "",
+                                        const std::vector<std::string>& tolerated_prefixes = {}) const;
   // Keys present but not read (for callers that combine several sections).
   std::vector<std::string> unused_keys() const;
 

@@ -178,9 +178,15 @@ std::vector<std::string> Section::unused_keys() const {
   return out;
 }
 
-void Section::check_unused(const std::string& context) const {
-  auto unused = unused_keys();
-  if (unused.empty()) return;
+std::vector<std::string> Section::check_unused(const std::string& context,
+                                               const std::vector<std::string>& tolerated_prefixes) const {
+  std::vector<std::string> unused, tolerated;
+  for (const std::string& k : unused_keys()) {
+    bool ok = std::any_of(tolerated_prefixes.begin(), tolerated_prefixes.end(),
+                          [&](const std::string& p) { return k.rfind(p, 0) == 0; });
+    (ok ? tolerated : unused).push_back(k);
+  }
+  if (unused.empty()) return tolerated;
   std::string allowed;
   for (const auto& a : allowed_) allowed += (allowed.empty() ? "" : ", ") + a;
   fail_key(unused.front(), cat("unknown or unused key", context.empty() ? "" : " (" + context + ")",

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
 #include "layers/registry.h"
@@ -111,7 +112,11 @@ Network::Network(const std::vector<Section>& sections) {
     nodes_.push_back(std::move(node));
   }
   if (nodes_.empty()) net.fail_section("the cfg has no layers after [net]");
-  net.check_unused();
+  // Norm settings in [net] may stay unused when no layer picked that norm, so that switching
+  // norm= is a one-key change; they are reported, never silently dropped. Other keys must be read.
+  for (const std::string& k : net.check_unused("", {"norm_", "mabn_", "brn_", "gn_"}))
+    std::fprintf(stderr, "%s: warning: [net] %s is not used by any layer (no layer has that norm)\n",
+                 net.file().c_str(), k.c_str());
   reshape(input);
 }
 
