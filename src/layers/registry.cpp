@@ -9,6 +9,7 @@ const std::vector<LayerType>& layer_types() {
       {"convolutional", make_convolutional, 1, 1, false},
       {"connected", make_connected, 1, 1, false},
       {"softmax", make_softmax, 1, 1, false},
+      {"maxpool", make_maxpool, 1, 1, false},
   };
   return types;
 }
