@@ -10,6 +10,7 @@ const std::vector<LayerType>& layer_types() {
       {"connected", make_connected, 1, 1, false},
       {"softmax", make_softmax, 1, 1, false},
       {"maxpool", make_maxpool, 1, 1, false},
+      {"avgpool", make_avgpool, 1, 1, false},
   };
   return types;
 }
