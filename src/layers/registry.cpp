@@ -11,6 +11,7 @@ const std::vector<LayerType>& layer_types() {
       {"softmax", make_softmax, 1, 1, false},
       {"maxpool", make_maxpool, 1, 1, false},
       {"avgpool", make_avgpool, 1, 1, false},
+      {"shortcut", make_shortcut, 2, -1, true},
   };
   return types;
 }
