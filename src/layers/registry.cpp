@@ -12,6 +12,7 @@ const std::vector<LayerType>& layer_types() {
       {"maxpool", make_maxpool, 1, 1, false},
       {"avgpool", make_avgpool, 1, 1, false},
       {"shortcut", make_shortcut, 2, -1, true},
+      {"route", make_route, 1, -1, false},
   };
   return types;
 }
