@@ -10,4 +10,5 @@ std::unique_ptr<Layer> make_maxpool(const Scope& cfg, const std::vector<Shape>& 
 std::unique_ptr<Layer> make_avgpool(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_shortcut(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_route(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_upsample(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 }  // namespace mabdet

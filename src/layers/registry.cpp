@@ -13,6 +13,7 @@ const std::vector<LayerType>& layer_types() {
       {"avgpool", make_avgpool, 1, 1, false},
       {"shortcut", make_shortcut, 2, -1, true},
       {"route", make_route, 1, -1, false},
+      {"upsample", make_upsample, 1, 1, false},
   };
   return types;
 }
