@@ -14,6 +14,7 @@ const std::vector<LayerType>& layer_types() {
       {"shortcut", make_shortcut, 2, -1, true},
       {"route", make_route, 1, -1, false},
       {"upsample", make_upsample, 1, 1, false},
+      {"deconvolutional", make_deconvolutional, 1, 1, false},
   };
   return types;
 }
