@@ -6,4 +6,10 @@ namespace mabdet {
 std::unique_ptr<Layer> make_convolutional(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_connected(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_softmax(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_maxpool(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_avgpool(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_shortcut(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_route(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_upsample(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_deconvolutional(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 }  // namespace mabdet

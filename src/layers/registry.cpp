@@ -9,6 +9,12 @@ const std::vector<LayerType>& layer_types() {
       {"convolutional", make_convolutional, 1, 1, false},
       {"connected", make_connected, 1, 1, false},
       {"softmax", make_softmax, 1, 1, false},
+      {"maxpool", make_maxpool, 1, 1, false},
+      {"avgpool", make_avgpool, 1, 1, false},
+      {"shortcut", make_shortcut, 2, -1, true},
+      {"route", make_route, 1, -1, false},
+      {"upsample", make_upsample, 1, 1, false},
+      {"deconvolutional", make_deconvolutional, 1, 1, false},
   };
   return types;
 }

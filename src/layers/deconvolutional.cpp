@@ -1,0 +1,121 @@
+// [deconvolutional]: transposed convolution, out = act(norm(deconv(x))). Each image is one sgemm,
+// W^T x, giving the columns of the output, which col2im scatters into place: the adjoint of the
+// convolution with the same size/stride/padding. Backward is that convolution: im2col of dL/dout,
+// then one sgemm for dW and one for dx.
+#include <cmath>
+
+#include "layers/factories.h"
+#include "layers/norm_act.h"
+
+namespace mabdet {
+namespace {
+
+class Deconvolutional : public Layer {
+ public:
+  Deconvolutional(int in_c, int filters, int size, int stride, int pad, NormAct tail, Rng& rng)
+      : in_c_(in_c), filters_(filters), tail_(std::move(tail)) {
+    geom_ = ops::ConvGeom{filters, 0, 0, size, size, stride, stride, pad, pad, 1, 1};
+    weights_.reshape(in_c, filters, size, size);  // PyTorch's ConvTranspose2d layout
+    dweights_.reshape(weights_.shape());
+    dweights_.zero();
+    // He normal over the input channels' fan (in*size*size), maskrcnn-benchmark's choice
+    // (kaiming_normal_ with mode fan_out on the transposed layout) for its mask-head deconv.
+    const double std = std::sqrt(2.0 / double(in_c * size * size));
+    for (size_t i = 0; i < weights_.size(); ++i) weights_[i] = float(std * rng.normal());
+  }
+
+  std::string type() const override { return "deconvolutional"; }
+  std::string filters_str() const override { return cat(filters_); }
+  std::string size_str() const override { return cat(geom_.kh, "x", geom_.kw, "/", geom_.stride_h, " up"); }
+
+  Shape reshape(const std::vector<Shape>& in) override {
+    const Shape& s = in.at(0);
+    if (s.c != in_c_) fail("deconvolutional: input has ", s.c, " channels, the layer was built for ", in_c_);
+    // The output is the "image" of a convolution whose output is the input.
+    geom_.height = (s.h - 1) * geom_.stride_h - 2 * geom_.pad_h + geom_.kh;
+    geom_.width = (s.w - 1) * geom_.stride_w - 2 * geom_.pad_w + geom_.kw;
+    if (geom_.height <= 0 || geom_.width <= 0)
+      fail("deconvolutional: padding ", geom_.pad_h, " leaves no output for a ", s.h, "x", s.w, " input");
+    in_h_ = s.h;
+    in_w_ = s.w;
+    Shape o{s.n, filters_, geom_.height, geom_.width};
+    tail_.reshape(o);
+    return o;
+  }
+
+  void forward(Context& ctx, const Inputs& in, Tensor& out) override {
+    const Tensor& x = *in[0];  // (N, Cin, H, W)
+    const Device d = x.device();
+    Tensor& y = tail_.pre();   // (N, F, OH, OW)
+    const int rows = k(), hw = in_h_ * in_w_;
+    float* col = ctx.workspace(size_t(rows) * hw);  // (F*kh*kw, H*W)
+    y.zero();
+    for (int n = 0; n < x.n(); ++n) {
+      ops::gemm(d, true, false, rows, hw, in_c_, 1.f, weights_.data(), rows, x.data() + size_t(n) * in_c_ * hw, hw,
+                0.f, col, hw);
+      ops::col2im(d, geom_, col, y.data() + size_t(n) * y.shape().chw());
+    }
+    tail_.forward(ctx, out);
+  }
+
+  void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
+                const InputGrads& din) override {
+    const Tensor& x = *in[0];  // (N, Cin, H, W)
+    const Device d = x.device();
+    const Tensor& dy = tail_.backward(ctx, out, dout);  // (N, F, OH, OW)
+    Tensor* dx = din.empty() ? nullptr : din[0];       // (N, Cin, H, W)
+    const int rows = k(), hw = in_h_ * in_w_;
+    float* col = ctx.workspace(size_t(rows) * hw);  // (F*kh*kw, H*W)
+    for (int n = 0; n < x.n(); ++n) {
+      ops::im2col(d, geom_, dy.data() + size_t(n) * dy.shape().chw(), col);
+      const float* xn = x.data() + size_t(n) * in_c_ * hw;
+      ops::gemm(d, false, true, in_c_, rows, hw, 1.f, xn, hw, col, hw, 1.f, dweights_.data(), rows);
+      if (dx)
+        ops::gemm(d, false, false, in_c_, hw, rows, 1.f, weights_.data(), rows, col, hw, 1.f,
+                  dx->data() + size_t(n) * in_c_ * hw, hw);
+    }
+  }
+
+  std::vector<Param> params() override {
+    std::vector<Param> ps{{"weights", &weights_, &dweights_, 1.f, 1.f}};
+    for (Param& p : tail_.params()) ps.push_back(p);
+    return ps;
+  }
+  std::vector<State> state() override { return tail_.state(); }
+
+ private:
+  int k() const { return filters_ * geom_.kh * geom_.kw; }  // rows of the column matrix
+
+  int in_c_, filters_;
+  int in_h_ = 0, in_w_ = 0;
+  ops::ConvGeom geom_;  // the adjoint convolution: its input is our output, its output our input
+  NormAct tail_;
+  Tensor weights_, dweights_;  // (Cin, F, kh, kw)
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_deconvolutional(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
+  const Section& sec = cfg.sec;
+  const int filters = sec.get_int("filters");
+  if (filters <= 0) sec.fail_key("filters", "must be > 0");
+  const int size = sec.get_int("size");
+  if (size <= 0) sec.fail_key("size", "must be > 0");
+  const int stride = sec.get_int("stride", 1);
+  if (stride <= 0) sec.fail_key("stride", "must be > 0");
+  const bool pad = sec.get_bool("pad", false);
+  const int padding = sec.get_int("padding", pad ? size / 2 : 0);  // darknet's pad=1: size/2
+  if (padding < 0) sec.fail_key("padding", "must be >= 0");
+  const ops::Act act = read_activation(sec);
+  std::unique_ptr<Norm> norm = make_norm(cfg, filters, true);
+  auto layer = std::make_unique<Deconvolutional>(in.at(0).c, filters, size, stride, padding,
+                                                  NormAct(std::move(norm), act), rng);
+  try {
+    layer->reshape(in);
+  } catch (const Error& e) {
+    sec.fail_section(e.what());
+  }
+  return layer;
+}
+
+}  // namespace mabdet

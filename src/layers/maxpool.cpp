@@ -1,0 +1,65 @@
+// [maxpool]: max over size x size windows with per-side padding that never wins (the max is taken
+// over the real pixels of each window only); floor output size, like PyTorch's max_pool2d. The
+// winning position of every output is kept for backward.
+#include "layers/factories.h"
+#include "mabdet/ops.h"
+
+namespace mabdet {
+namespace {
+
+class Maxpool : public Layer {
+ public:
+  explicit Maxpool(ops::PoolGeom g) : g_(g) {}
+  std::string type() const override { return "maxpool"; }
+  std::string size_str() const override { return cat(g_.size, "x", g_.size, "/", g_.stride); }
+
+  Shape reshape(const std::vector<Shape>& in) override {
+    const Shape& s = in.at(0);
+    if (s.h + 2 * g_.pad < g_.size || s.w + 2 * g_.pad < g_.size)
+      fail("maxpool: input ", s.h, "x", s.w, " is smaller than the ", g_.size, "x", g_.size, " window (padding ",
+           g_.pad, ")");
+    in_ = s;
+    Shape o{s.n, s.c, g_.out(s.h), g_.out(s.w)};
+    argmax_.reshape(o);
+    return o;
+  }
+
+  void forward(Context& ctx, const Inputs& in, Tensor& out) override {
+    const Tensor& x = *in[0];  // (N, C, H, W)
+    ops::maxpool(x.device(), x.shape(), g_, x.data(), out.data(), argmax_.data());
+  }
+
+  void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
+                const InputGrads& din) override {
+    if (din.empty() || !din[0]) return;
+    ops::maxpool_backward(dout.device(), in_, g_, dout.data(), argmax_.data(), din[0]->data());
+  }
+
+ private:
+  ops::PoolGeom g_;
+  Shape in_;             // the last reshape's input shape
+  IndexTensor argmax_;   // (N, C, OH, OW) winning y*W + x in the input plane
+};
+
+}  // namespace
+
+std::unique_ptr<Layer> make_maxpool(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
+  const Section& sec = cfg.sec;
+  const int stride = sec.get_int("stride", 1);
+  if (stride <= 0) sec.fail_key("stride", "must be > 0");
+  const int size = sec.get_int("size", stride);  // darknet: a window as wide as the step
+  if (size <= 0) sec.fail_key("size", "must be > 0");
+  // (size-1)/2 per side: ResNet's 3x3/2 stem pool pads 1, a 2x2/2 pool pads 0.
+  const int padding = sec.get_int("padding", (size - 1) / 2);
+  // A window must hold at least one real pixel, which padding < size guarantees.
+  if (padding < 0 || padding >= size) sec.fail_key("padding", cat("must be in [0, size-1] = [0, ", size - 1, "]"));
+  auto layer = std::make_unique<Maxpool>(ops::PoolGeom{size, stride, padding});
+  try {
+    layer->reshape(in);
+  } catch (const Error& e) {
+    sec.fail_section(e.what());
+  }
+  return layer;
+}
+
+}  // namespace mabdet

@@ -1,0 +1,80 @@
+#include <doctest/doctest.h>
+
+#include "layer_util.h"
+
+using namespace mabdet;
+using namespace mabdet::test;
+
+TEST_CASE("deconvolutional: gradients match finite differences and backward adds") {
+  struct Case {
+    const char* cfg;
+    Shape in;
+  };
+  const Case cases[] = {
+      {"[deconvolutional]\nfilters=3\nsize=2\nstride=2\n", {2, 2, 3, 4}},  // Mask R-CNN's upsampler
+      {"[deconvolutional]\nfilters=2\nsize=3\nstride=2\npadding=1\nactivation=leaky\n", {1, 3, 4, 3}},
+      {"[deconvolutional]\nfilters=2\nsize=3\npad=1\nbias=0\nactivation=logistic\n", {2, 2, 3, 3}},
+  };
+  uint64_t seed = 900;
+  for (const Case& c : cases) {
+    const std::string cfg = c.cfg;
+    CAPTURE(cfg);
+    auto l = build_layer(cfg, {c.in}, seed);
+    std::vector<Tensor> xs;
+    xs.push_back(random_tensor(c.in, seed + 1));
+    LayerHarness h(*l, std::move(xs), true);
+    Rng rng(seed + 2);
+    for (Param& p : l->params())
+      if (p.name != "weights") fill_uniform(*p.value, rng);
+    CHECK(gradcheck(h.g, seed + 3) < 1e-2);
+    check_backward_adds(h.g, seed + 4);
+    seed += 10;
+  }
+}
+
+TEST_CASE("deconvolutional: forward and gradients match torch conv_transpose2d") {
+  struct Case {
+    const char* name;
+    const char* cfg;
+  };
+  const Case cases[] = {{"deconv_k2_s2", "[deconvolutional]\nfilters=3\nsize=2\nstride=2\n"},
+                        {"deconv_k3_s2_p1", "[deconvolutional]\nfilters=2\nsize=3\nstride=2\npadding=1\n"}};
+  for (const Case& c : cases) {
+    const std::string name = c.name;
+    CAPTURE(name);
+    auto f = load_fixture(c.name);
+    Tensor& x = f.at("x");
+    auto l = build_layer(c.cfg, {x.shape()});
+    Param w = find_param(*l, "weights"), b = find_param(*l, "norm.bias");
+    REQUIRE(w.value->shape() == f.at("w").shape());
+    w.value->copy_from(f.at("w"));
+    b.value->copy_from(f.at("b"));
+    Context ctx;
+    ctx.train = true;
+    Tensor y(l->reshape({x.shape()}));
+    l->forward(ctx, {&x}, y);
+    check_close(name + " y", y, f.at("y"));
+    Tensor dx(x.shape());
+    dx.zero();
+    for (Param& p : l->params()) p.grad->zero();
+    l->backward(ctx, {&x}, y, f.at("gy"), {&dx});
+    check_close(name + " dx", dx, f.at("gx"));
+    check_close(name + " dw", *w.grad, f.at("gw"));
+    check_close(name + " db", *b.grad, f.at("gb"));
+  }
+}
+
+TEST_CASE("deconvolutional: output size and cfg errors") {
+  const std::vector<Shape> in{{1, 4, 7, 5}};
+  CHECK(build_layer("[deconvolutional]\nfilters=2\nsize=2\nstride=2\n", in)->reshape(in) == Shape{1, 2, 14, 10});
+  CHECK(build_layer("[deconvolutional]\nfilters=2\nsize=3\nstride=2\npadding=1\n", in)->reshape(in) ==
+        Shape{1, 2, 13, 9});
+  CHECK(build_error("[deconvolutional]\nfilters=0\nsize=2\n", in) == "t.cfg:2 [deconvolutional] filters=0: must be > 0");
+  CHECK(build_error("[deconvolutional]\nfilters=2\nsize=-2\n", in) == "t.cfg:3 [deconvolutional] size=-2: must be > 0");
+  CHECK(build_error("[deconvolutional]\nfilters=2\nsize=2\nstride=0\n", in).find("stride=0: must be > 0") !=
+        std::string::npos);
+  CHECK(build_error("[deconvolutional]\nfilters=2\nsize=2\ngroups=2\n", in).find("groups=2: unknown or unused key") !=
+        std::string::npos);
+  CHECK(build_error("[deconvolutional]\nfilters=2\nsize=1\npadding=1\n", {{1, 4, 1, 1}})
+            .find("padding 1 leaves no output for a 1x1 input") != std::string::npos);
+}
