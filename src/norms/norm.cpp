@@ -13,6 +13,7 @@ const NormType kNorms[] = {
     {"bn", make_bn_norm},
     {"frozen_bn", make_frozen_bn_norm},
     {"gn", make_gn_norm},
+    {"brn", make_brn_norm},
     {"mabn", make_mabn_norm},
 };
 }  // namespace
