@@ -3,4 +3,5 @@
 #include "layers/registry.h"
 
 namespace mabdet {
+std::unique_ptr<Layer> make_normalization(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 }  // namespace mabdet

@@ -6,6 +6,7 @@ namespace mabdet {
 
 const std::vector<LayerType>& layer_types() {
   static const std::vector<LayerType> types = {
+      {"normalization", make_normalization, 1, 1, false},
   };
   return types;
 }
