@@ -12,4 +12,5 @@ std::unique_ptr<Layer> make_shortcut(const Scope& cfg, const std::vector<Shape>&
 std::unique_ptr<Layer> make_route(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_upsample(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_deconvolutional(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_normalization(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 }  // namespace mabdet

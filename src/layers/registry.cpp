@@ -15,6 +15,7 @@ const std::vector<LayerType>& layer_types() {
       {"route", make_route, 1, -1, false},
       {"upsample", make_upsample, 1, 1, false},
       {"deconvolutional", make_deconvolutional, 1, 1, false},
+      {"normalization", make_normalization, 1, 1, false},
   };
   return types;
 }

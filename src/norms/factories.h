@@ -28,16 +28,21 @@ struct Affine {
   std::vector<Param> params() { return {{"norm.gamma", &gamma, &dgamma, 1.f, 0.f}, {"norm.beta", &beta, &dbeta, 1.f, 0.f}}; }
 };
 
+// The section to blame for a bad value of `key`: the one that set it, else the layer's own
+// (Scope::pick would name [net] for a default that is wrong only for this layer).
+inline const Section& key_owner(const Scope& cfg, const std::string& key) {
+  return (cfg.net && !cfg.sec.has(key) && cfg.net->has(key)) ? *cfg.net : cfg.sec;
+}
 // norm_eps (> 0; default 1e-5), added to every variance before the square root.
 inline float read_eps(const Scope& cfg) {
   const float eps = cfg.get_float("norm_eps", 1e-5f);
-  if (!(eps > 0.f)) cfg.pick("norm_eps").fail_key("norm_eps", "must be > 0");
+  if (!(eps > 0.f)) key_owner(cfg, "norm_eps").fail_key("norm_eps", "must be > 0");
   return eps;
 }
 // norm_momentum: the weight of the OLD value in running = m * running + (1 - m) * batch, in [0, 1).
 inline float read_momentum(const Scope& cfg, float def) {
   const float m = cfg.get_float("norm_momentum", def);
-  if (!(m >= 0.f && m < 1.f)) cfg.pick("norm_momentum").fail_key("norm_momentum", "must be in [0, 1) (weight of the old value)");
+  if (!(m >= 0.f && m < 1.f)) key_owner(cfg, "norm_momentum").fail_key("norm_momentum", "must be in [0, 1) (weight of the old value)");
   return m;
 }
 // A non-empty per-channel tensor, for counts that must not be zero.

@@ -132,8 +132,8 @@ std::unique_ptr<Norm> make_mabn_norm(const Scope& cfg, int channels, bool) {
   norm_detail::require_channels(channels, "mabn");
   const float eps = norm_detail::read_eps(cfg), momentum = norm_detail::read_momentum(cfg, 0.98f);
   const int buffer = cfg.get_int("mabn_buffer", 16), warmup = cfg.get_int("mabn_warmup", 100);
-  if (buffer < 1) cfg.pick("mabn_buffer").fail_key("mabn_buffer", "must be >= 1 (iterations in the moving average)");
-  if (warmup < 0) cfg.pick("mabn_warmup").fail_key("mabn_warmup", "must be >= 0 (iterations)");
+  if (buffer < 1) norm_detail::key_owner(cfg, "mabn_buffer").fail_key("mabn_buffer", "must be >= 1 (iterations in the moving average)");
+  if (warmup < 0) norm_detail::key_owner(cfg, "mabn_warmup").fail_key("mabn_warmup", "must be >= 0 (iterations)");
   return std::make_unique<Mabn>(channels, eps, momentum, buffer, warmup);
 }
 

@@ -22,6 +22,14 @@ class NoneNorm : public Norm {
     ops::axpy(dy.device(), dy.size(), 1.f, dy.data(), dx.data());
     if (has_bias_) ops::channel_sum(dy.device(), dy.shape(), dy.data(), dbias_.data(), true);
   }
+  bool inference_affine(Tensor& scale, Tensor& shift) const override {
+    const int C = bias_.c();
+    if (!has_bias_) return false;  // no channel count kept without a bias; nothing to fold anyway
+    scale.reshape(1, C);
+    scale.fill(1.f);
+    shift.copy_from(bias_);
+    return true;
+  }
   std::vector<Param> params() override {
     if (!has_bias_) return {};
     return {{"bias", &bias_, &dbias_, 1.f, 0.f}};

@@ -12,6 +12,8 @@ const NormType kNorms[] = {
     {"none", make_none_norm},
     {"bn", make_bn_norm},
     {"frozen_bn", make_frozen_bn_norm},
+    {"gn", make_gn_norm},
+    {"brn", make_brn_norm},
     {"mabn", make_mabn_norm},
 };
 }  // namespace

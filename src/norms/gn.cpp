@@ -1,0 +1,96 @@
+// norm=gn: GroupNorm (Wu & He 2018). Each sample's channels are split into gn_groups groups and
+// normalized by that group's mean and biased variance, then scaled by a learnable per-channel
+// gamma/beta. No batch statistics, so it behaves the same at any batch size and identically in
+// training and inference; the backward is the exact gradient through the group statistics.
+// Statistics are per (sample, group); the per-plane ops see them expanded to each (n, c) plane.
+#include "norms/factories.h"
+
+namespace mabdet {
+namespace {
+class GroupNorm : public Norm {
+ public:
+  GroupNorm(int channels, int groups, float eps) : groups_(groups), eps_(eps), affine_(channels) {}
+  std::string name() const override { return "gn"; }
+
+  void forward(Context& ctx, const Tensor& x, Tensor& y) override {
+    const Shape& s = x.shape();
+    const int N = s.n, C = s.c, cg = C / groups_;
+    const double count = double(cg) * s.plane();
+    for (Tensor* t : {&mean_, &rstd_, &scale_, &shift_, &psum_, &pdot_}) t->reshape(1, N * C);
+    ops::norm_sum(x.device(), s, ops::Per::Plane, x.data(), psum_.data());
+    for (int n = 0; n < N; ++n)
+      for (int g = 0; g < groups_; ++g) {
+        const size_t k0 = size_t(n) * C + size_t(g) * cg;
+        double acc = 0;
+        for (int j = 0; j < cg; ++j) acc += psum_[k0 + j];
+        for (int j = 0; j < cg; ++j) mean_[k0 + j] = float(acc / count);
+      }
+    ops::norm_centered_sumsq(x.device(), s, ops::Per::Plane, x.data(), mean_.data(), pdot_.data());
+    for (int n = 0; n < N; ++n)
+      for (int g = 0; g < groups_; ++g) {
+        const size_t k0 = size_t(n) * C + size_t(g) * cg;
+        double acc = 0;
+        for (int j = 0; j < cg; ++j) acc += pdot_[k0 + j];
+        const float rstd = float(1.0 / std::sqrt(acc / count + eps_));
+        for (int j = 0; j < cg; ++j) {
+          const int c = g * cg + j;
+          rstd_[k0 + j] = rstd;
+          scale_[k0 + j] = affine_.gamma[c] * rstd;
+          shift_[k0 + j] = affine_.beta[c] - mean_[k0 + j] * scale_[k0 + j];
+        }
+      }
+    ops::norm_affine(x.device(), s, ops::Per::Plane, x.data(), scale_.data(), shift_.data(), y.data());
+  }
+
+  // Per (n, group) with xhat = (x - mean) * rstd and dxhat = dy * gamma[c]:
+  //   dx = rstd * (dxhat - mean_group(dxhat) - xhat * mean_group(dxhat * xhat))
+  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
+    const Shape& s = x.shape();
+    const int N = s.n, C = s.c, cg = C / groups_;
+    const double count = double(cg) * s.plane();
+    for (Tensor* t : {&a_, &b_, &c_}) t->reshape(1, N * C);
+    ops::norm_sum(dy.device(), s, ops::Per::Plane, dy.data(), psum_.data());                       // sum dy
+    ops::norm_dot(dy.device(), s, ops::Per::Plane, dy.data(), x.data(), mean_.data(), pdot_.data());  // sum dy (x-mean)
+    for (int n = 0; n < N; ++n)
+      for (int g = 0; g < groups_; ++g) {
+        const size_t k0 = size_t(n) * C + size_t(g) * cg;
+        const double rstd = rstd_[k0];
+        double sum_dxhat = 0, sum_dxhat_xhat = 0;
+        for (int j = 0; j < cg; ++j) {
+          const int c = g * cg + j;
+          affine_.dgamma[c] += float(pdot_[k0 + j] * rstd);
+          affine_.dbeta[c] += psum_[k0 + j];
+          sum_dxhat += double(affine_.gamma[c]) * psum_[k0 + j];
+          sum_dxhat_xhat += double(affine_.gamma[c]) * pdot_[k0 + j] * rstd;
+        }
+        const double b = -rstd * rstd * sum_dxhat_xhat / count;  // times (x - mean)
+        for (int j = 0; j < cg; ++j) {
+          a_[k0 + j] = float(rstd * affine_.gamma[g * cg + j]);
+          b_[k0 + j] = float(b);
+          c_[k0 + j] = float(-rstd * sum_dxhat / count - b * mean_[k0 + j]);
+        }
+      }
+    ops::norm_backward_add(dy.device(), s, ops::Per::Plane, dy.data(), a_.data(), x.data(), b_.data(), c_.data(),
+                           dx.data());
+  }
+
+  std::vector<Param> params() override { return affine_.params(); }
+
+ private:
+  int groups_;
+  float eps_;
+  norm_detail::Affine affine_;
+  Tensor mean_, rstd_;  // 1 x N*C: the last forward's group statistics, expanded per plane
+  Tensor scale_, shift_, psum_, pdot_, a_, b_, c_;  // 1 x N*C scratch
+};
+}  // namespace
+
+std::unique_ptr<Norm> make_gn_norm(const Scope& cfg, int channels, bool) {
+  norm_detail::require_channels(channels, "gn");
+  const int groups = cfg.get_int("gn_groups", 32);
+  if (groups < 1 || channels % groups != 0)
+    norm_detail::key_owner(cfg, "gn_groups").fail_key("gn_groups", cat("must be >= 1 and divide the layer's ", channels, " channels (got ", groups, ")"));
+  return std::make_unique<GroupNorm>(channels, groups, norm_detail::read_eps(cfg));
+}
+
+}  // namespace mabdet
