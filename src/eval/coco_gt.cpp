@@ -105,7 +105,10 @@ struct CocoGtBuilder {
       od::document doc = parser.iterate(text);
       std::vector<Image> imgs;
       od::object root;
-      if (doc.get_object().get(root)) fail("the top level is not a json object");
+      if (auto err = doc.get_object().get(root)) {
+        if (err == simdjson::INCORRECT_TYPE) fail("the top level is not a json object");
+        fail("malformed json (", simdjson::error_message(err), ")");
+      }
       for (auto f : root) {
         std::string_view k = f.unescaped_key();
         if (k == "images") { section = "images"; idx = 0; images(f.value().get_array(), imgs, idx); }

@@ -96,7 +96,10 @@ CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt
     try {
       od::document doc = parser.iterate(text);
       od::array arr;
-      if (doc.get_array().get(arr)) fail("the top level is not a json list of results");
+      if (auto err = doc.get_array().get(arr)) {
+        if (err == simdjson::INCORRECT_TYPE) fail("the top level is not a json list of results");
+        fail("malformed json (", simdjson::error_message(err), ")");
+      }
       in_array = true;
       for (auto el : arr) {
         Entry e;
