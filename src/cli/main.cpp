@@ -20,7 +20,7 @@ int version(const mabdet::cli::Args&) {
 
 const Command kCommands[] = {
     {"version", version, "version"},
-    {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K]"},
+    {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K --height H]"},
     {"databench", mabdet::cli::databench, "databench DATAFILE [--split train|val --threads T --batch B --batches N --min-size S --max-size L --seed K]"},
 };
 
