@@ -52,6 +52,10 @@ int databench(const Args& a) {
   co.filter_empty = df.filter_empty;
   co.masks = false;
   CocoDataset ds = load_coco(json, dir, co);
+  check_categories(df, ds);
+  for (const std::string& m : ds.report.messages) std::fprintf(stderr, "%s\n", m.c_str());
+  std::string summary = ds.report.summary(json);
+  if (!summary.empty()) std::fprintf(stderr, "%s\n", summary.c_str());
   aug.min_sizes = {min_size};
   aug.max_size = max_size;
   auto t0 = std::chrono::steady_clock::now();

@@ -1,4 +1,4 @@
-// mabdet gendata OUTDIR [--train N --val M --size S --seed K]
+// mabdet gendata OUTDIR [--train N --val M --size S --height H --seed K]
 #include <cstdio>
 #include <cstdlib>
 
@@ -22,6 +22,7 @@ int gendata(const Args& a) {
     if (a[i] == "--train") opt.train = int(num("--train"));
     else if (a[i] == "--val") opt.val = int(num("--val"));
     else if (a[i] == "--size") opt.size = int(num("--size"));
+    else if (a[i] == "--height") opt.height = int(num("--height"));
     else if (a[i] == "--seed") opt.seed = uint64_t(num("--seed"));
     else if (!a[i].empty() && a[i][0] != '-' && out.empty()) out = a[i];
     else fail("gendata: unexpected argument '", a[i], "'");

@@ -71,10 +71,11 @@ const std::vector<int>& gendata_category_ids() {
   return ids;
 }
 
-GenImage generate_image(int size, uint64_t seed) {
+GenImage generate_image(int size, int height, uint64_t seed) {
   Rng rng(seed);
   GenImage out;
-  const int W = size, H = std::max(16, int(size * rng.uniform(0.75, 1.0)));
+  const double hr = rng.uniform(0.75, 1.0);  // drawn either way: --height leaves the rest alike
+  const int W = size, H = height > 0 ? height : std::max(16, int(size * hr));
   Image& img = out.img;
   img.w = W;
   img.h = H;

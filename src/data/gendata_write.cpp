@@ -13,7 +13,7 @@ void write_text(const std::string& path, const std::string& text) {
   if (!f || !(f << text) || !f.flush()) fail(path, ": cannot write");
 }
 
-void write_split(const std::string& outdir, const std::string& split, int n, int size, uint64_t seed) {
+void write_split(const std::string& outdir, const std::string& split, int n, const GenDataOptions& opt) {
   namespace fs = std::filesystem;
   fs::create_directories(outdir + "/" + split);
   nlohmann::json j;
@@ -26,7 +26,7 @@ void write_split(const std::string& outdir, const std::string& split, int n, int
   int64_t ann_id = 1;
   for (int i = 0; i < n; ++i) {
     // Each image has its own stream: the same seed gives the same image whatever N is.
-    GenImage g = generate_image(size, seed * 1000003ULL + uint64_t(i) * 2 + (split == "val"));
+    GenImage g = generate_image(opt.size, opt.height, opt.seed * 1000003ULL + uint64_t(i) * 2 + (split == "val"));
     char name[32];
     std::snprintf(name, sizeof name, "%06d.png", i + 1);
     write_png(outdir + "/" + split + "/" + name, g.img);
@@ -45,11 +45,12 @@ void write_split(const std::string& outdir, const std::string& split, int n, int
 void generate_dataset(const std::string& outdir, const GenDataOptions& opt) {
   if (opt.train < 0 || opt.val < 0 || opt.train + opt.val == 0) fail("gendata: need --train and/or --val > 0");
   if (opt.size < 32 || opt.size > 8192) fail("gendata: --size must be in 32..8192");
+  if (opt.height != 0 && (opt.height < 32 || opt.height > 8192)) fail("gendata: --height must be in 32..8192");
   std::error_code ec;
   std::filesystem::create_directories(outdir + "/annotations", ec);
   if (ec) fail(outdir, ": cannot create (", ec.message(), ")");
-  if (opt.train) write_split(outdir, "train", opt.train, opt.size, opt.seed);
-  if (opt.val) write_split(outdir, "val", opt.val, opt.size, opt.seed);
+  if (opt.train) write_split(outdir, "train", opt.train, opt);
+  if (opt.val) write_split(outdir, "val", opt.val, opt);
   std::string names;
   for (const std::string& s : gendata_names()) names += s + "\n";
   write_text(outdir + "/shapes.names", names);

@@ -72,14 +72,22 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& n
   cv::Mat rgb(img.h, img.w, CV_8UC3, img.pix.data());
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
 #else
+  img = decode_image_stb(data, size, name);
+#endif
+  return img;
+}
+
+Image decode_image_stb(const uint8_t* data, size_t size, const std::string& name) {
+  if (size == 0) fail(name, ": image file is empty (0 bytes)");
+  check_complete(data, size, name);
   int w = 0, h = 0, c = 0;
   uint8_t* p = stbi_load_from_memory(data, int(size), &w, &h, &c, 3);
   if (!p) fail(name, ": cannot decode image (", stbi_failure_reason(), ")");
+  Image img;
   img.w = w;
   img.h = h;
   img.pix.assign(p, p + size_t(w) * h * 3);
   stbi_image_free(p);
-#endif
   return img;
 }
 
@@ -91,6 +99,10 @@ Image decode_image(const std::string& path) {
 void write_png(const std::string& path, const Image& img) {
   if (!stbi_write_png(path.c_str(), img.w, img.h, 3, img.pix.data(), img.w * 3))
     fail(path, ": cannot write PNG");
+}
+
+void write_jpg(const std::string& path, const Image& img, int quality) {
+  if (!stbi_write_jpg(path.c_str(), img.w, img.h, 3, img.pix.data(), quality)) fail(path, ": cannot write JPEG");
 }
 
 }  // namespace mabdet

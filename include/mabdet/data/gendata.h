@@ -15,7 +15,8 @@ namespace mabdet {
 
 struct GenDataOptions {
   int train = 200, val = 50;
-  int size = 256;      // image width; heights vary in [0.75, 1] x size
+  int size = 256;      // image width
+  int height = 0;      // 0: heights vary in [0.75, 1] x size; else every image this tall
   uint64_t seed = 1;
 };
 
@@ -28,7 +29,7 @@ struct GenImage {
   Image img;
   std::vector<std::string> anns;  // each a json object without "id" and "image_id"
 };
-GenImage generate_image(int size, uint64_t seed);
+GenImage generate_image(int size, int height, uint64_t seed);
 
 // Writes OUTDIR/{train,val}/*.png, OUTDIR/annotations/instances_{train,val}.json,
 // OUTDIR/shapes.names and OUTDIR/shapes.data (paths relative to it).

@@ -19,8 +19,11 @@ struct Image {
 Image decode_image(const std::string& path);
 Image decode_image_memory(const uint8_t* data, size_t size, const std::string& name);
 const char* image_decoder_name();  // "stb_image" or "opencv"
+// stb_image whatever the build, so OPENCV=1 builds can compare the two decoders.
+Image decode_image_stb(const uint8_t* data, size_t size, const std::string& name);
 
 // PNG writer (stb_image_write), for gendata and tests.
 void write_png(const std::string& path, const Image& img);
+void write_jpg(const std::string& path, const Image& img, int quality);
 
 }  // namespace mabdet

@@ -1,0 +1,54 @@
+// Image decode: PNG round trip exact; JPEG close to its source; the OpenCV build's decoder gives
+// the same PNG pixels as stb_image and JPEG pixels within IDCT rounding; truncated JPEG rejected.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "data_fixture.h"
+#include "mabdet/data/image.h"
+#include "mabdet/error.h"
+#include "mabdet/rng.h"
+
+using namespace mabdet;
+using namespace mabdet::testing;
+
+namespace {
+Image smooth_image(int w, int h, uint64_t seed) {
+  Rng rng(seed);
+  Image im = solid(w, h, 0, 0, 0);
+  double f[3] = {rng.uniform(0.05, 0.2), rng.uniform(0.05, 0.2), rng.uniform(0.05, 0.2)};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < 3; ++c) im.row(y)[3 * x + c] = uint8_t(127.5 + 120 * std::sin(f[c] * x + 0.7 * c) * std::cos(f[c] * y));
+  return im;
+}
+double mean_abs_diff(const Image& a, const Image& b) {
+  REQUIRE(a.w == b.w);
+  REQUIRE(a.h == b.h);
+  double s = 0;
+  for (size_t i = 0; i < a.pix.size(); ++i) s += std::abs(int(a.pix[i]) - int(b.pix[i]));
+  return s / double(a.pix.size());
+}
+}  // namespace
+
+TEST_CASE("image: PNG exact, JPEG close, both decoders agree, truncated JPEG rejected") {
+  TempDir tmp;
+  Image src = smooth_image(67, 41, 3);
+  write_png(tmp / "a.png", src);
+  write_jpg(tmp / "a.jpg", src, 95);
+  Image png = decode_image(tmp / "a.png");
+  CHECK(png.pix == src.pix);
+  Image jpg = decode_image(tmp / "a.jpg");
+  CHECK(mean_abs_diff(jpg, src) < 3.0);
+  std::string png_bytes = read_file(tmp / "a.png"), jpg_bytes = read_file(tmp / "a.jpg");
+  auto bytes = [](const std::string& s) { return reinterpret_cast<const uint8_t*>(s.data()); };
+  Image png_stb = decode_image_stb(bytes(png_bytes), png_bytes.size(), "a.png");
+  Image jpg_stb = decode_image_stb(bytes(jpg_bytes), jpg_bytes.size(), "a.jpg");
+  INFO("decoder: ", image_decoder_name());
+  CHECK(png.pix == png_stb.pix);             // PNG is lossless: same pixels from either decoder
+  CHECK(mean_abs_diff(jpg, jpg_stb) < 1.0);  // JPEG: IDCT and upsampling rounding only
+  write_file(tmp / "t.jpg", jpg_bytes.substr(0, jpg_bytes.size() * 2 / 3));
+  CHECK_THROWS_WITH_AS(decode_image(tmp / "t.jpg"), (tmp / "t.jpg" + ": truncated JPEG (no end-of-image marker)").c_str(),
+                       Error);
+}
