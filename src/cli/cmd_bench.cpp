@@ -42,9 +42,9 @@ int bench(const Args& a) {
   ctx.train = true;
   ctx.loss_scale = 1.f / batch;
   ctx.labels = &labels;
-  net.forward(ctx, input);  // sizes every buffer; the first pass also pays page faults
   int classes = int(net.output().shape().chw());
   for (int i = 0; i < batch; ++i) labels[i] = rng.randint(std::max(1, classes));
+  net.forward(ctx, input);  // sizes every buffer; the first pass also pays page faults
   net.backward(ctx);
   net.print_table(stderr);
   net.set_profiling(true);
