@@ -26,7 +26,7 @@ struct BrnRamp {
 
 class BatchRenorm : public Norm {
  public:
-  BatchRenorm(int channels, float eps, float momentum, BrnRamp ramp)
+  BatchRenorm(int channels, float eps, float momentum, const BrnRamp& ramp)
       : eps_(eps), momentum_(momentum), ramp_(ramp), affine_(channels), running_mean_(1, channels),
         running_var_(1, channels) {
     running_mean_.zero();

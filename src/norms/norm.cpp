@@ -1,4 +1,16 @@
-// The single table of norms: `norm=` picks a row; each factory reads its own keys.
+// The single table of norms: `norm=` picks a row; each factory reads its own keys. Every key is
+// read through the Scope, so a layer's section overrides [net]:
+//   norm=none|bn|frozen_bn|gn|brn|mabn   (default none)
+//   norm_eps=1e-5          > 0, added to every variance (bn, frozen_bn, gn, brn, mabn)
+//   norm_momentum          weight of the OLD value: running = m*running + (1-m)*batch, in [0, 1);
+//                          default 0.9 for bn and brn (PyTorch's momentum 0.1), 0.98 for mabn
+//   gn_groups=32           must divide the channels
+//   brn_rmax=3 brn_dmax=5  final clip limits of r (>= 1) and d (>= 0)
+//   brn_ramp_start=500 brn_ramp_end=4000   optimizer iterations over which r_max ramps 1 -> brn_rmax
+//                          and d_max 0 -> brn_dmax linearly (Ioffe 2017's 5k..40k scaled down 10x)
+//   mabn_buffer=16         m, iterations in MABN's moving averages (simulated batch / real batch)
+//   mabn_warmup=100        MABN training forwards that use batch statistics only
+//   bias=1                 norm=none only: a learnable bias (the conv passes its default)
 #include "norms/factories.h"
 
 namespace mabdet {
