@@ -7,6 +7,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 namespace {
 // The softmax layer's gradient is that of its loss, not of its output (the probabilities), so the
