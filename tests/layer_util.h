@@ -16,7 +16,10 @@
 #include "layers/registry.h"
 #include "mabdet/cfg.h"
 
-namespace mabdet::test {
+// Own namespace: other test headers (tests/fixture.h on main) define inline helpers of the same
+// names in mabdet::test, and two inline definitions of one signature would silently merge at link.
+namespace mabdet::layer_test {
+using namespace mabdet::test;
 
 // Builds the last section of `text` (an optional [net] first supplies inherited keys) and rejects
 // keys nothing read, as the Network does.
@@ -103,4 +106,4 @@ inline void check_close(const std::string& what, const Tensor& got, const Tensor
   }
 }
 
-}  // namespace mabdet::test
+}  // namespace mabdet::layer_test

@@ -4,6 +4,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 TEST_CASE("avgpool: global mean per channel; gradients check and accumulate") {
   const Shape in{2, 3, 4, 5};

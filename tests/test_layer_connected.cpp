@@ -4,6 +4,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 TEST_CASE("connected: gradients match finite differences and backward adds") {
   const char* cfgs[] = {"[connected]\noutput=5\n", "[connected]\noutput=4\nactivation=leaky\n",

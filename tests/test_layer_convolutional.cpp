@@ -4,6 +4,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 namespace {
 struct GradCase {
@@ -142,4 +143,36 @@ TEST_CASE("convolutional: cfg errors name the file, line and key") {
   CHECK(err("filters=4\nsize=3\n") == "");
   // [net] supplies inheritable keys (centralize=, the norm's), never layer geometry.
   CHECK(build_error("[net]\ncentralize=1\n[convolutional]\nfilters=4\nsize=3\n", in) == "");
+}
+
+TEST_CASE("convolutional and deconvolutional: shape changes between forwards reuse buffers correctly") {
+  // Detection batches change shape: after a forward at one shape, a smaller and then a larger
+  // input must give what a fresh layer with the same weights gives (buffers resized, not stale).
+  const char* cfgs[] = {"[convolutional]\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=leaky\n",
+                        "[convolutional]\nfilters=4\nsize=1\ncentralize=1\n",
+                        "[deconvolutional]\nfilters=3\nsize=2\nstride=2\nactivation=relu\n"};
+  const Shape shapes[] = {{2, 3, 9, 8}, {1, 3, 5, 4}, {3, 3, 11, 12}};
+  for (const char* c : cfgs) {
+    const std::string cfg = c;
+    CAPTURE(cfg);
+    auto l = build_layer(cfg, {shapes[0]}, 3);
+    Context ctx;
+    ctx.train = true;
+    uint64_t seed = 20;
+    for (const Shape& s : shapes) {
+      auto fresh = build_layer(cfg, {s}, 3);  // same seed: same weights
+      Tensor x = random_tensor(s, ++seed), y(l->reshape({s})), want(fresh->reshape({s}));
+      l->forward(ctx, {&x}, y);
+      fresh->forward(ctx, {&x}, want);
+      check_close(cat(cfg, " at ", s.str()), y, want, 0, 0);
+      Tensor dy = random_tensor(y.shape(), ++seed), dx(s), dx_want(s);
+      dx.zero();
+      dx_want.zero();
+      for (Param& p : l->params()) p.grad->zero();
+      l->backward(ctx, {&x}, y, dy, {&dx});
+      fresh->backward(ctx, {&x}, want, dy, {&dx_want});
+      check_close(cat(cfg, " dx at ", s.str()), dx, dx_want, 0, 0);
+      check_close(cat(cfg, " dw at ", s.str()), *l->params()[0].grad, *fresh->params()[0].grad, 0, 0);
+    }
+  }
 }

@@ -4,6 +4,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 TEST_CASE("deconvolutional: gradients match finite differences and backward adds") {
   struct Case {

@@ -4,6 +4,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 namespace {
 // Distinct values 0.05 apart in random order: no two candidates of a window come within the

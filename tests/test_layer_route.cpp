@@ -4,6 +4,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 TEST_CASE("route: channel concatenation; gradients check and accumulate") {
   const Shape a{2, 2, 3, 4}, b{2, 3, 3, 4}, c{2, 1, 3, 4};

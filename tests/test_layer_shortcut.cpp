@@ -4,6 +4,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 TEST_CASE("shortcut: act(a + b) gradients check and accumulate into every input") {
   const Shape s{2, 3, 4, 3};

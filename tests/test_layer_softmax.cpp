@@ -7,6 +7,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 namespace {
 // The softmax layer's gradient is that of its loss, not of its output (the probabilities), so the
@@ -79,6 +80,35 @@ TEST_CASE("softmax: probabilities, loss value, loss_scale, large logits") {
   l->forward(ctx, {&x}, p);
   CHECK(l->loss() == 0.0);
   CHECK(p[3] == doctest::Approx(1.0 / (1.0 + std::exp(-1.0))));
+}
+
+TEST_CASE("softmax: sub-batch losses with loss_scale = 1/images add up to the step's mean CE") {
+  const Shape whole{4, 6, 1, 1}, half{2, 6, 1, 1};
+  Tensor x = random_tensor(whole, 3, -3.f, 3.f);
+  IndexTensor labels(4, 1);
+  for (int i = 0; i < 4; ++i) labels[i] = (i * 5) % 6;
+  Context ctx;
+  ctx.train = true;
+  ctx.loss_scale = 0.25f;
+  auto l = build_layer("[softmax]\n", {whole});
+  Tensor p(l->reshape({whole}));
+  ctx.labels = &labels;
+  l->forward(ctx, {&x}, p);
+  double mean_ce = 0;
+  for (int i = 0; i < 4; ++i) mean_ce -= std::log(double(p.at(i, labels[i]))) / 4;
+  CHECK(l->loss() == doctest::Approx(mean_ce).epsilon(1e-5));
+  double sum = 0;
+  for (int part = 0; part < 2; ++part) {
+    Tensor xs(half), ps(l->reshape({half}));
+    IndexTensor ls(2, 1);
+    for (size_t i = 0; i < xs.size(); ++i) xs[i] = x[part * xs.size() + i];
+    ls[0] = labels[2 * part];
+    ls[1] = labels[2 * part + 1];
+    ctx.labels = &ls;
+    l->forward(ctx, {&xs}, ps);
+    sum += l->loss();
+  }
+  CHECK(sum == doctest::Approx(mean_ce).epsilon(1e-5));
 }
 
 TEST_CASE("softmax: label errors") {

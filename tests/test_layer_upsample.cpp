@@ -4,6 +4,7 @@
 
 using namespace mabdet;
 using namespace mabdet::test;
+using namespace mabdet::layer_test;
 
 TEST_CASE("upsample: nearest copies; gradients check and accumulate") {
   for (int stride : {2, 3}) {

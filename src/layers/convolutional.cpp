@@ -15,8 +15,12 @@ class Convolutional : public Layer {
  public:
   Convolutional(int in_c, int filters, int kh, int kw, int stride, int pad, int dilation, int groups, bool centralize,
                 NormAct tail, Rng& rng)
-      : in_c_(in_c), filters_(filters), groups_(groups), centralize_(centralize), tail_(std::move(tail)) {
-    geom_ = ops::ConvGeom{in_c / groups, 0, 0, kh, kw, stride, stride, pad, pad, dilation, dilation};
+      : in_c_(in_c),
+        filters_(filters),
+        groups_(groups),
+        centralize_(centralize),
+        geom_{in_c / groups, 0, 0, kh, kw, stride, stride, pad, pad, dilation, dilation},
+        tail_(std::move(tail)) {
     weights_.reshape(filters, in_c / groups, kh, kw);
     dweights_.reshape(weights_.shape());
     dweights_.zero();

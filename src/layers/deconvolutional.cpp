@@ -13,8 +13,7 @@ namespace {
 class Deconvolutional : public Layer {
  public:
   Deconvolutional(int in_c, int filters, int size, int stride, int pad, NormAct tail, Rng& rng)
-      : in_c_(in_c), filters_(filters), tail_(std::move(tail)) {
-    geom_ = ops::ConvGeom{filters, 0, 0, size, size, stride, stride, pad, pad, 1, 1};
+      : in_c_(in_c), filters_(filters), geom_{filters, 0, 0, size, size, stride, stride, pad, pad, 1, 1}, tail_(std::move(tail)) {
     weights_.reshape(in_c, filters, size, size);  // PyTorch's ConvTranspose2d layout
     dweights_.reshape(weights_.shape());
     dweights_.zero();

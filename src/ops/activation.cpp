@@ -27,16 +27,40 @@ const char* act_name(Act a) {
   return "?";
 }
 
+namespace {
+// The activation as a template argument makes the switch in act_forward/act_grad a constant, so
+// each loop compiles to branch-free vector code. With the switch inside the loop GCC keeps a
+// branch per element: ReLU ran at ~3 ns per value (mispredicted signs), 10x a memory copy.
+template <Act A>
+void forward_loop(float* x, size_t n) {
+  for (size_t i = 0; i < n; ++i) x[i] = act_forward(A, x[i]);
+}
+template <Act A>
+void backward_loop(const float* y, float* dy, size_t n) {
+  for (size_t i = 0; i < n; ++i) dy[i] *= act_grad(A, y[i]);
+}
+}  // namespace
+
 void activate(Device d, Act a, float* x, size_t n) {
   if (a == Act::Linear) return;
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("activate", activate_cuda(a, x, n));
-  for (size_t i = 0; i < n; ++i) x[i] = act_forward(a, x[i]);
+  switch (a) {
+    case Act::Relu: return forward_loop<Act::Relu>(x, n);
+    case Act::Leaky: return forward_loop<Act::Leaky>(x, n);
+    case Act::Logistic: return forward_loop<Act::Logistic>(x, n);
+    case Act::Linear: return;
+  }
 }
 
 void activate_backward(Device d, Act a, const float* y, float* dy, size_t n) {
   if (a == Act::Linear) return;
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("activate_backward", activate_backward_cuda(a, y, dy, n));
-  for (size_t i = 0; i < n; ++i) dy[i] *= act_grad(a, y[i]);
+  switch (a) {
+    case Act::Relu: return backward_loop<Act::Relu>(y, dy, n);
+    case Act::Leaky: return backward_loop<Act::Leaky>(y, dy, n);
+    case Act::Logistic: return backward_loop<Act::Logistic>(y, dy, n);
+    case Act::Linear: return;
+  }
 }
 
 }  // namespace mabdet::ops
