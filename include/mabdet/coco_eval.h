@@ -29,6 +29,10 @@ class SegmStore {
   enum Kind : uint8_t { kNone, kPolygons, kCounts, kString };
   uint32_t add_none();
   uint32_t add_string(std::string_view counts, uint32_t h, uint32_t w);
+  // A string at [off, off + len) of a text buffer handed over later with adopt_text (before any
+  // add_string): big results files keep their masks where the json text had them.
+  uint32_t add_string_ref(uint64_t off, size_t len, uint32_t h, uint32_t w);
+  void adopt_text(std::string&& text);
   uint32_t add_counts(const std::vector<double>& counts, uint32_t h, uint32_t w);
   // polys: the coordinate lists one after another; lens: the number of values in each.
   uint32_t add_polygons(const std::vector<double>& coords, const std::vector<uint32_t>& lens);

@@ -2,6 +2,7 @@
 // coco_eval.h), but names the file and entry on every problem instead of crashing or, for
 // unknown categories, silently ignoring the entry.
 #include <atomic>
+#include <cstdio>
 #include <mutex>
 
 #include "eval/json_util.h"
@@ -85,8 +86,23 @@ void finish(const CocoGroundTruth& gt, CocoResults& res, const std::string& wher
 CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt, IouType iou) {
   CocoResults res;
   res.path = path;
-  simdjson::padded_string text;
-  if (simdjson::padded_string::load(path).get(text)) fail(path, ": cannot read file");
+  // Read into a string with simdjson's padding so that mask strings can stay in it (see
+  // json::get_segm); it is freed right after parsing when no mask is needed.
+  std::string text;
+  size_t len = 0;
+  {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) fail(path, ": cannot read file");
+    std::fseek(f, 0, SEEK_END);
+    const long n = std::ftell(f);
+    std::fseek(f, 0, SEEK_SET);
+    if (n < 0) { std::fclose(f); fail(path, ": cannot read file"); }
+    len = size_t(n);
+    text.resize(len + simdjson::SIMDJSON_PADDING);
+    const size_t got = std::fread(text.data(), 1, len, f);
+    std::fclose(f);
+    if (got != len) fail(path, ": cannot read file");
+  }
   Mode mode = Mode::Unknown;
   size_t idx = 0;
   bool in_array = false;
@@ -94,7 +110,7 @@ CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt
     od::parser parser;
     json::Scratch s;
     try {
-      od::document doc = parser.iterate(text);
+      od::document doc = parser.iterate(text.data(), len, text.size());
       od::array arr;
       if (auto err = doc.get_array().get(arr)) {
         if (err == simdjson::INCORRECT_TYPE) fail("the top level is not a json list of results");
@@ -106,14 +122,15 @@ CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt
         od::object obj;
         if (el.get_object().get(obj)) fail("is not a json object");
         for (auto f : obj) {
-          std::string_view k = f.unescaped_key();
+          od::raw_json_string k = f.key();
           if (k == "image_id") { e.img = json::get_id(f.value(), "image_id"); e.has_img = true; }
           else if (k == "category_id") { e.cat = json::get_id(f.value(), "category_id"); e.has_cat = true; }
           else if (k == "score") { e.score = json::get_num(f.value(), "score"); e.has_score = true; }
           else if (k == "bbox") { e.nbox = json::get_box(f.value(), e.box); e.has_box = true; }
           else if (k == "segmentation") {
             // Box-mode bbox evaluation never looks at masks: skip them unparsed.
-            if (iou == IouType::Segm || mode != Mode::Box) e.segm = json::get_segm(f.value(), res.segms, s);
+            if (iou == IouType::Segm || mode != Mode::Box)
+              e.segm = json::get_segm(f.value(), res.segms, s, text.data());
           }
         }
         add_entry(e, mode, gt, res);
@@ -128,7 +145,8 @@ CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt
       fail(path, ": ", e.what());
     }
   }
-  text = simdjson::padded_string();  // the text is no longer needed: free it before decoding
+  if (iou == IouType::Segm || mode == Mode::Mask) res.segms.adopt_text(std::move(text));
+  std::string().swap(text);
   if (mode == Mode::Mask) finish(gt, res, path);
   return res;
 }

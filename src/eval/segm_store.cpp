@@ -17,6 +17,16 @@ uint32_t SegmStore::add_string(std::string_view counts, uint32_t h, uint32_t w) 
   return uint32_t(entries_.size() - 1);
 }
 
+uint32_t SegmStore::add_string_ref(uint64_t off, size_t len, uint32_t h, uint32_t w) {
+  entries_.push_back({kString, h, w, uint32_t(len), off});
+  return uint32_t(entries_.size() - 1);
+}
+
+void SegmStore::adopt_text(std::string&& text) {
+  MABDET_ASSERT(chars_.empty(), "adopt_text after add_string");
+  chars_ = std::move(text);
+}
+
 uint32_t SegmStore::add_counts(const std::vector<double>& counts, uint32_t h, uint32_t w) {
   entries_.push_back({kCounts, h, w, uint32_t(counts.size()), nums_.size()});
   nums_.insert(nums_.end(), counts.begin(), counts.end());
