@@ -242,52 +242,67 @@ struct Evaluator {
   void accumulate() {
     precision.assign(size_t(T) * R * K * A * M, -1.0);
     recall.assign(size_t(T) * K * A * M, -1.0);
-    std::vector<std::vector<uint32_t>> by_cat(K);
+    struct Key {
+      double score;
+      int32_t img;
+      uint32_t det;
+    };
+    std::vector<std::vector<Key>> by_cat(K);
     for (size_t i = 0; i < res.dets.size(); ++i)
-      if (outcome[i].rank != kNotKept) by_cat[size_t(res.dets[i].cat)].push_back(uint32_t(i));
+      if (outcome[i].rank != kNotKept)
+        by_cat[size_t(res.dets[i].cat)].push_back({res.dets[i].score, res.dets[i].img, uint32_t(i)});
 #pragma omp parallel
     {
-      std::vector<double> rc, pr;
+      std::vector<double> rc[T], pr[T];
+      std::vector<DetOutcome> sorted;
 #pragma omp for schedule(dynamic, 1)
       for (int64_t kk = 0; kk < int64_t(K); ++kk) {
         const size_t k = size_t(kk);
-        std::vector<uint32_t>& L = by_cat[k];
+        std::vector<Key>& L = by_cat[k];
         // Score descending; ties by image order, then by rank: the stable sort of the
         // image-ordered concatenation.
-        std::sort(L.begin(), L.end(), [&](uint32_t a, uint32_t b) {
-          const auto &da = res.dets[a], &db = res.dets[b];
-          if (da.score != db.score) return da.score > db.score;
-          if (da.img != db.img) return da.img < db.img;
-          return outcome[a].rank < outcome[b].rank;
+        std::sort(L.begin(), L.end(), [&](const Key& a, const Key& b) {
+          if (a.score != b.score) return a.score > b.score;
+          if (a.img != b.img) return a.img < b.img;
+          return outcome[a.det].rank < outcome[b.det].rank;
         });
+        sorted.clear();
+        for (const Key& key : L) sorted.push_back(outcome[key.det]);
+        std::vector<Key>().swap(L);
         for (int a = 0; a < A; ++a) {
           const int64_t np = npig[k * A + size_t(a)];
           if (np == 0) continue;
           for (int m = 0; m < M; ++m) {
             const uint16_t max_rank = uint16_t(kMaxDets[m]);
+            double tp[T] = {}, fp[T] = {};
             for (int t = 0; t < T; ++t) {
-              const uint16_t bit = uint16_t(1u << t);
-              rc.clear();
-              pr.clear();
-              double tp = 0, fp = 0;
-              // Ignored detections are neither true nor false positives; leaving them out of
-              // the curve changes no interpolated precision (they repeat the previous point).
-              for (uint32_t i : L) {
-                const DetOutcome& o = outcome[i];
-                if (o.rank >= max_rank || (o.ig[a] & bit)) continue;
-                if (o.tp[a] & bit) tp += 1;
-                else fp += 1;
-                rc.push_back(tp / double(np));
-                pr.push_back(tp / (fp + tp + 2.220446049250313e-16));
+              rc[t].clear();
+              pr[t].clear();
+            }
+            // One sweep for all thresholds. Ignored detections are neither true nor false
+            // positives; leaving them out of the curve changes no interpolated precision
+            // (they would repeat the previous point).
+            for (const DetOutcome& o : sorted) {
+              if (o.rank >= max_rank) continue;
+              const unsigned counted = ~unsigned(o.ig[a]) & ((1u << T) - 1);
+              for (int t = 0; t < T; ++t) {
+                if (!(counted >> t & 1)) continue;
+                if (o.tp[a] >> t & 1) tp[t] += 1;
+                else fp[t] += 1;
+                rc[t].push_back(tp[t] / double(np));
+                pr[t].push_back(tp[t] / (fp[t] + tp[t] + 2.220446049250313e-16));
               }
-              recall[ridx(t, k, a, m)] = tp / double(np);
-              for (size_t i = pr.size(); i-- > 1;)
-                if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+            }
+            for (int t = 0; t < T; ++t) {
+              recall[ridx(t, k, a, m)] = tp[t] / double(np);
+              std::vector<double>& p = pr[t];
+              const std::vector<double>& c = rc[t];
+              for (size_t i = p.size(); i-- > 1;)
+                if (p[i] > p[i - 1]) p[i - 1] = p[i];
               size_t pi = 0;
               for (int r = 0; r < R; ++r) {
-                pi = size_t(std::lower_bound(rc.begin() + long(pi), rc.end(), rec_thr[size_t(r)]) -
-                            rc.begin());
-                precision[pidx(t, r, k, a, m)] = pi < pr.size() ? pr[pi] : 0.0;
+                pi = size_t(std::lower_bound(c.begin() + long(pi), c.end(), rec_thr[size_t(r)]) - c.begin());
+                precision[pidx(t, r, k, a, m)] = pi < p.size() ? p[pi] : 0.0;
               }
             }
           }
