@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "mabdet/byte_arena.h"
 #include "mabdet/mask.h"
 
 namespace mabdet {
@@ -23,16 +24,12 @@ enum class IouType { Bbox, Segm };
 IouType parse_iou_type(const std::string& s);  // "bbox" | "segm"
 
 // Segmentations as COCO json holds them, kept compact until evaluation needs a mask: compressed
-// count strings stay strings, polygons and uncompressed counts stay numbers.
+// count strings stay strings (in one arena), polygons and uncompressed counts stay numbers.
 class SegmStore {
  public:
   enum Kind : uint8_t { kNone, kPolygons, kCounts, kString };
   uint32_t add_none();
   uint32_t add_string(std::string_view counts, uint32_t h, uint32_t w);
-  // A string at [off, off + len) of a text buffer handed over later with adopt_text (before any
-  // add_string): big results files keep their masks where the json text had them.
-  uint32_t add_string_ref(uint64_t off, size_t len, uint32_t h, uint32_t w);
-  void adopt_text(std::string&& text);
   uint32_t add_counts(const std::vector<double>& counts, uint32_t h, uint32_t w);
   // polys: the coordinate lists one after another; lens: the number of values in each.
   uint32_t add_polygons(const std::vector<double>& coords, const std::vector<uint32_t>& lens);
@@ -50,7 +47,7 @@ class SegmStore {
     uint64_t off;      // into chars_ or nums_
   };
   std::vector<Entry> entries_;
-  std::string chars_;
+  ByteArena chars_;
   std::vector<double> nums_;
 };
 

@@ -1,10 +1,11 @@
 // Loads detection results the way pycocotools' COCO.loadRes does (see CocoResults in
 // coco_eval.h), but names the file and entry on every problem instead of crashing or, for
 // unknown categories, silently ignoring the entry.
+#include <algorithm>
 #include <atomic>
-#include <cstdio>
 #include <mutex>
 
+#include "eval/json_array_chunks.h"
 #include "eval/json_util.h"
 
 namespace mabdet {
@@ -86,38 +87,19 @@ void finish(const CocoGroundTruth& gt, CocoResults& res, const std::string& wher
 CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt, IouType iou) {
   CocoResults res;
   res.path = path;
-  // Read into a string with simdjson's padding so that mask strings can stay in it (see
-  // json::get_segm); it is freed right after parsing when no mask is needed.
-  std::string text;
-  size_t len = 0;
-  {
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) fail(path, ": cannot read file");
-    std::fseek(f, 0, SEEK_END);
-    const long n = std::ftell(f);
-    std::fseek(f, 0, SEEK_SET);
-    if (n < 0) { std::fclose(f); fail(path, ": cannot read file"); }
-    len = size_t(n);
-    text.resize(len + simdjson::SIMDJSON_PADDING);
-    const size_t got = std::fread(text.data(), 1, len, f);
-    std::fclose(f);
-    if (got != len) fail(path, ": cannot read file");
-  }
+  JsonArrayChunks chunks(path);  // throws, naming the file, if it is not a json list
+  // About 100 bytes per box result: reserving avoids regrowing (and re-faulting) the vector.
+  res.dets.reserve(std::min<size_t>(chunks.file_size() / 96 + 16, size_t(1) << 26));
   Mode mode = Mode::Unknown;
   size_t idx = 0;
-  bool in_array = false;
-  {
-    od::parser parser;
-    json::Scratch s;
-    try {
-      od::document doc = parser.iterate(text.data(), len, text.size());
-      od::array arr;
-      if (auto err = doc.get_array().get(arr)) {
-        if (err == simdjson::INCORRECT_TYPE) fail("the top level is not a json list of results");
-        fail("malformed json (", simdjson::error_message(err), ")");
-      }
-      in_array = true;
-      for (auto el : arr) {
+  od::parser parser;
+  json::Scratch s;
+  const char* piece;
+  size_t len, cap;
+  try {
+    while (chunks.next(piece, len, cap)) {
+      od::document doc = parser.iterate(piece, len, cap);
+      for (auto el : doc.get_array()) {
         Entry e;
         od::object obj;
         if (el.get_object().get(obj)) fail("is not a json object");
@@ -129,24 +111,20 @@ CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt
           else if (k == "bbox") { e.nbox = json::get_box(f.value(), e.box); e.has_box = true; }
           else if (k == "segmentation") {
             // Box-mode bbox evaluation never looks at masks: skip them unparsed.
-            if (iou == IouType::Segm || mode != Mode::Box)
-              e.segm = json::get_segm(f.value(), res.segms, s, text.data());
+            if (iou == IouType::Segm || mode != Mode::Box) e.segm = json::get_segm(f.value(), res.segms, s);
           }
         }
         add_entry(e, mode, gt, res);
         ++idx;
       }
-      in_array = false;
-    } catch (const simdjson::simdjson_error& e) {
-      if (in_array) fail(path, ": entry ", idx, ": malformed json (", e.what(), ")");
-      fail(path, ": malformed json (", e.what(), ")");
-    } catch (const Error& e) {
-      if (in_array) fail(path, ": entry ", idx, ": ", e.what());
-      fail(path, ": ", e.what());
     }
+  } catch (const simdjson::simdjson_error& e) {
+    fail(path, ": entry ", idx, ": malformed json (", e.what(), ")");
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    if (msg.rfind(path + ":", 0) == 0) throw;  // already names the file (from the chunk reader)
+    fail(path, ": entry ", idx, ": ", msg);
   }
-  if (iou == IouType::Segm || mode == Mode::Mask) res.segms.adopt_text(std::move(text));
-  std::string().swap(text);
   if (mode == Mode::Mask) finish(gt, res, path);
   return res;
 }

@@ -44,48 +44,8 @@ inline size_t get_box(od::value v, BoxXYWH& box) {
   return n;
 }
 
-// Unescapes a json string in place, inside the document text (it only shrinks), and returns its
-// extent: saves copying half a gigabyte of RLE strings for a big results file. raw points just
-// after the opening quote, as simdjson's raw_json_string does.
-inline std::string_view unescape_in_place(const char* raw) {
-  char* out = const_cast<char*>(raw);
-  char* const start = out;
-  const char* in = raw;
-  while (*in != '"') {
-    if (*in != '\\') {
-      *out++ = *in++;
-      continue;
-    }
-    const char c = in[1];
-    in += 2;
-    switch (c) {
-      case '"': case '\\': case '/': *out++ = c; break;
-      case 'b': *out++ = '\b'; break;
-      case 'f': *out++ = '\f'; break;
-      case 'n': *out++ = '\n'; break;
-      case 'r': *out++ = '\r'; break;
-      case 't': *out++ = '\t'; break;
-      case 'u': {
-        unsigned v = 0;
-        for (int i = 0; i < 4; ++i) {
-          const char h = in[i];
-          v = v * 16 + unsigned(h >= 'a' ? h - 'a' + 10 : h >= 'A' ? h - 'A' + 10 : h - '0');
-        }
-        if (v >= 0x80) fail("field 'segmentation.counts' has a non-ASCII character");
-        *out++ = char(v);
-        in += 4;
-        break;
-      }
-      default: fail("field 'segmentation.counts' has a bad escape");
-    }
-  }
-  return std::string_view(start, size_t(out - start));
-}
-
 // A COCO segmentation: a list of polygons, or {"size": [h, w], "counts": string | [ints]}.
-// With text (the mutable document buffer) given, count strings are unescaped in place and
-// stored as references into it (the store must adopt that buffer); otherwise they are copied.
-inline uint32_t get_segm(od::value v, SegmStore& store, Scratch& s, const char* text = nullptr) {
+inline uint32_t get_segm(od::value v, SegmStore& store, Scratch& s) {
   od::json_type t;
   if (v.type().get(t)) fail("field 'segmentation' is malformed");
   if (t == od::json_type::array) {
@@ -122,7 +82,7 @@ inline uint32_t get_segm(od::value v, SegmStore& store, Scratch& s, const char* 
     } else if (key == "counts") {
       od::value c = f.value();
       if (c.type() == od::json_type::string) {
-        str = text ? unescape_in_place(c.get_raw_json_string().value().raw()) : std::string_view(c.get_string());
+        str = c.get_string();
         have_str = true;
       } else {
         for (auto el : c.get_array()) s.nums.push_back(get_num(el.value(), "segmentation.counts"));
@@ -133,8 +93,6 @@ inline uint32_t get_segm(od::value v, SegmStore& store, Scratch& s, const char* 
   if (hw[0] < 0 || hw[1] < 0 || hw[0] > 1000000 || hw[1] > 1000000)
     fail("field 'segmentation' lacks a valid 'size' [height, width]");
   if (!have_counts) fail("field 'segmentation' lacks 'counts'");
-  if (have_str && text)
-    return store.add_string_ref(uint64_t(str.data() - text), str.size(), uint32_t(hw[0]), uint32_t(hw[1]));
   return have_str ? store.add_string(str, uint32_t(hw[0]), uint32_t(hw[1]))
                   : store.add_counts(s.nums, uint32_t(hw[0]), uint32_t(hw[1]));
 }
