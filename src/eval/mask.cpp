@@ -102,9 +102,11 @@ Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
   int pu = 0, pv = 0;
   auto point = [&](int u, int v) {
     if (have_prev && u != pu) {
-      double xd = double(u < pu ? u : u - 1);
-      xd = (xd + .5) / scale - .5;
-      if (std::floor(xd) == xd && xd >= 0 && xd <= double(size_t(w) - 1)) {
+      // COCO tests (xi + .5) / 5 - .5 for being a whole number >= 0, i.e. xi = 5 * col + 2;
+      // the integer form is exact and avoids floating point on every boundary step.
+      const int xi = u < pu ? u : u - 1;
+      if (xi >= 2 && (xi - 2) % 5 == 0 && int64_t((xi - 2) / 5) <= int64_t(w) - 1) {
+        const double xd = double((xi - 2) / 5);
         double yd = double(v < pv ? v : pv);
         yd = (yd + .5) / scale - .5;
         if (yd < 0) yd = 0;
