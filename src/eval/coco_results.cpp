@@ -120,6 +120,8 @@ CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt
     }
   } catch (const simdjson::simdjson_error& e) {
     fail(path, ": entry ", idx, ": malformed json (", e.what(), ")");
+  } catch (const JsonElementError& e) {
+    fail(path, ": entry ", idx, ": ", e.what());
   } catch (const Error& e) {
     const std::string msg = e.what();
     if (msg.rfind(path + ":", 0) == 0) throw;  // already names the file (from the chunk reader)

@@ -107,7 +107,7 @@ bool JsonArrayChunks::next(const char*& data, size_t& len, size_t& capacity) {
     while (p - begin_ < target_) {
       const size_t e = element_end(p);
       if (e == npos) break;  // need more text
-      if (e == npos - 1) fail(path_, ": malformed json (unbalanced brackets)");
+      if (e == npos - 1) throw JsonElementError("malformed json (unbalanced brackets)");
       last_sep = e;
       p = e + 1;
       if (buf_[e] == ']') {
@@ -116,7 +116,7 @@ bool JsonArrayChunks::next(const char*& data, size_t& len, size_t& capacity) {
       }
     }
     if (last_sep == npos) {
-      if (eof_) fail(path_, ": malformed json (the file ends inside the results list)");
+      if (eof_) throw JsonElementError("malformed json (the file ends inside this entry)");
       fill();
       continue;
     }

@@ -7,7 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "mabdet/error.h"
+
 namespace mabdet {
+
+// A problem inside the list (the caller knows which entry it reached, so it names it).
+struct JsonElementError : Error {
+  using Error::Error;
+};
 
 class JsonArrayChunks {
  public:
@@ -19,7 +26,8 @@ class JsonArrayChunks {
 
   // The next piece as "[elem, ..., elem]" at data[0, len), with at least 64 readable bytes after
   // it (simdjson's padding); false after the last. Throws mabdet::Error (with the path) on a file
-  // that is not a json array or ends inside one.
+  // that is not a json array or has content after it, JsonElementError (without the path) on an
+  // element that is cut off or has unbalanced brackets.
   bool next(const char*& data, size_t& len, size_t& capacity);
   size_t file_size() const { return file_size_; }
 
