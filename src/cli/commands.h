@@ -9,4 +9,5 @@ using Args = std::vector<std::string>;
 
 int gendata(const Args& a);
 int databench(const Args& a);
+int cocoeval(const Args& a);
 }  // namespace mabdet::cli

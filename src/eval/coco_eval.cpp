@@ -1,0 +1,360 @@
+// COCOeval's evaluate + accumulate + summarize. Per image (in parallel): IoUs of each category's
+// top-100 detections against its ground truth, then greedy matching per area range and IoU
+// threshold; the outcome per detection is a few bits. Per category (in parallel): the score-sorted
+// detections of all images give precision/recall curves. Orders follow pycocotools exactly:
+// detections of an image by score with ties in file order (its stable mergesort), the per-category
+// concatenation in image-id order with ties kept in that order (also a stable sort).
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <numeric>
+
+#include "mabdet/coco_eval.h"
+#include "mabdet/error.h"
+
+namespace mabdet {
+
+namespace {
+
+constexpr int T = 10, R = 101, A = 4, M = 3;
+constexpr int kMaxDets[M] = {1, 10, 100};
+constexpr uint16_t kNotKept = 0xffff;
+constexpr double kAreaRng[A][2] = {{0, 1e10}, {0, 32 * 32}, {32 * 32, 96 * 96}, {96 * 96, 1e10}};
+
+// numpy.linspace(start, stop, n): start + i * step, the last value set to stop.
+std::array<double, T> iou_thresholds() {
+  std::array<double, T> t{};
+  const double step = (0.95 - 0.5) / (T - 1);
+  for (int i = 0; i < T; ++i) t[size_t(i)] = i * step + 0.5;
+  t[T - 1] = 0.95;
+  return t;
+}
+std::array<double, R> recall_thresholds() {
+  std::array<double, R> r{};
+  const double step = 1.0 / (R - 1);
+  for (int i = 0; i < R; ++i) r[size_t(i)] = i * step + 0.0;
+  r[R - 1] = 1.0;
+  return r;
+}
+
+// Matching outcome of one kept detection: bit t set = true positive / ignored at threshold t.
+struct DetOutcome {
+  uint16_t tp[A] = {0, 0, 0, 0};
+  uint16_t ig[A] = {0, 0, 0, 0};
+  uint16_t rank = kNotKept;  // position among its image+category's detections by score
+};
+
+// Indices of items grouped by image (stable), then by category within an image (stable).
+template <class Item>
+void group_by_image(const std::vector<Item>& items, size_t n_img, std::vector<uint32_t>& order,
+                    std::vector<uint32_t>& start) {
+  start.assign(n_img + 1, 0);
+  for (const Item& it : items) ++start[size_t(it.img) + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  order.resize(items.size());
+  std::vector<uint32_t> pos(start.begin(), start.end() - 1);
+  for (size_t i = 0; i < items.size(); ++i) order[pos[size_t(items[i].img)]++] = uint32_t(i);
+  for (size_t im = 0; im < n_img; ++im)
+    std::stable_sort(order.begin() + start[im], order.begin() + start[im + 1],
+                     [&](uint32_t a, uint32_t b) { return items[a].cat < items[b].cat; });
+}
+
+struct Evaluator {
+  Evaluator(const CocoGroundTruth& g, const CocoResults& r, IouType i)
+      : gt(g), res(r), iou(i), K(g.categories.size()), outcome(r.dets.size()), npig(K * A, 0) {}
+  const CocoGroundTruth& gt;
+  const CocoResults& res;
+  IouType iou;
+  std::array<double, T> thr = iou_thresholds();
+  std::array<double, R> rec_thr = recall_thresholds();
+  size_t K;  // categories
+  std::vector<DetOutcome> outcome;  // per detection
+  std::vector<int64_t> npig;        // [K][A]: ground truth that is not ignored
+  std::vector<double> precision;    // [T][R][K][A][M]
+  std::vector<double> recall;       // [T][K][A][M]
+  int64_t id0_matches = 0;
+
+  size_t pidx(int t, int r, size_t k, int a, int m) const {
+    return ((((size_t(t) * R + size_t(r)) * K + k) * A + size_t(a)) * M + size_t(m));
+  }
+  size_t ridx(int t, size_t k, int a, int m) const {
+    return (((size_t(t) * K + k) * A + size_t(a)) * M + size_t(m));
+  }
+
+  // Per-thread scratch for one image+category.
+  struct Work {
+    std::vector<uint32_t> dets;
+    std::vector<double> ious;  // [D][G]
+    std::vector<Rle> gt_rle, dt_rle;
+    std::vector<BoxXYWH> gt_box, dt_box;
+    std::vector<uint32_t> gorder;
+    std::vector<uint8_t> ign, gtm;
+    std::vector<int64_t> npig;
+    int64_t id0 = 0;
+  };
+
+  void image_category(size_t im, const uint32_t* g, size_t G, const uint32_t* d0, size_t D0,
+                      Work& w) {
+    // Detections by descending score, ties in file order, at most 100.
+    w.dets.assign(d0, d0 + D0);
+    std::stable_sort(w.dets.begin(), w.dets.end(), [&](uint32_t a, uint32_t b) {
+      return res.dets[a].score > res.dets[b].score;
+    });
+    const size_t D = std::min<size_t>(D0, size_t(kMaxDets[M - 1]));
+    w.dets.resize(D);
+    for (size_t i = 0; i < D; ++i) outcome[w.dets[i]].rank = uint16_t(i);
+    const size_t cat = size_t(G ? gt.anns[g[0]].cat : res.dets[d0[0]].cat);
+
+    w.ious.assign(D * G, 0.0);
+    if (D && G) {
+      if (iou == IouType::Bbox) {
+        for (size_t d = 0; d < D; ++d)
+          for (size_t j = 0; j < G; ++j)
+            w.ious[d * G + j] = box_iou(res.dets[w.dets[d]].bbox, gt.anns[g[j]].bbox, gt.anns[g[j]].crowd);
+      } else {
+        const uint32_t ih = gt.image_h[im], iw = gt.image_w[im];
+        w.gt_rle.resize(G);
+        w.gt_box.resize(G);
+        for (size_t j = 0; j < G; ++j) {
+          try {
+            w.gt_rle[j] = gt.segms.to_rle(gt.anns[g[j]].segm, ih, iw);
+          } catch (const Error& e) {
+            fail(gt.path, ": annotation id ", gt.anns[g[j]].id, ": segmentation ", e.what());
+          }
+          w.gt_box[j] = rle_to_bbox(w.gt_rle[j]);
+        }
+        w.dt_rle.resize(D);
+        w.dt_box.resize(D);
+        for (size_t d = 0; d < D; ++d) {
+          const CocoResults::Det& det = res.dets[w.dets[d]];
+          try {
+            w.dt_rle[d] = res.segms.kind(det.segm) == SegmStore::kNone
+                              ? rle_from_bbox(det.bbox, ih, iw)
+                              : res.segms.to_rle(det.segm, ih, iw);
+          } catch (const Error& e) {
+            fail(res.path.empty() ? "detection" : res.path + ": entry", " ", w.dets[d],
+                 ": segmentation ", e.what());
+          }
+          w.dt_box[d] = rle_to_bbox(w.dt_rle[d]);
+        }
+        for (size_t d = 0; d < D; ++d)
+          for (size_t j = 0; j < G; ++j)
+            w.ious[d * G + j] = rle_iou(w.dt_rle[d], w.dt_box[d], w.gt_rle[j], w.gt_box[j],
+                                        gt.anns[g[j]].crowd);
+      }
+    }
+
+    for (int a = 0; a < A; ++a) {
+      const double lo = kAreaRng[a][0], hi = kAreaRng[a][1];
+      // Ground truth that is crowd or outside the range is "ignored"; it goes last (stable).
+      w.ign.resize(G);
+      w.gorder.clear();
+      for (size_t j = 0; j < G; ++j) {
+        const auto& ann = gt.anns[g[j]];
+        w.ign[j] = ann.crowd || ann.area < lo || ann.area > hi;
+        if (!w.ign[j]) w.gorder.push_back(uint32_t(j));
+      }
+      w.npig[cat * A + size_t(a)] += int64_t(w.gorder.size());
+      for (size_t j = 0; j < G; ++j)
+        if (w.ign[j]) w.gorder.push_back(uint32_t(j));
+
+      for (int t = 0; t < T; ++t) {
+        w.gtm.assign(G, 0);
+        const double t_iou = std::min(thr[size_t(t)], 1 - 1e-10);
+        for (size_t d = 0; d < D; ++d) {
+          double best = t_iou;
+          long m = -1;
+          for (size_t jj = 0; jj < G; ++jj) {
+            const uint32_t j = w.gorder[jj];
+            // A matched ground truth is used up unless it is a crowd region.
+            if (w.gtm[jj] && !gt.anns[g[j]].crowd) continue;
+            // Once matched to a regular ground truth, ignored ones (sorted last) cannot win.
+            if (m > -1 && !w.ign[w.gorder[size_t(m)]] && w.ign[j]) break;
+            const double v = w.ious[d * G + j];
+            if (v < best) continue;
+            best = v;
+            m = long(jj);
+          }
+          DetOutcome& o = outcome[w.dets[d]];
+          const uint16_t bit = uint16_t(1u << t);
+          if (m == -1) {
+            const double area = res.dets[w.dets[d]].area;
+            if (area < lo || area > hi) o.ig[a] |= bit;
+            continue;
+          }
+          w.gtm[size_t(m)] = 1;
+          const uint32_t j = w.gorder[size_t(m)];
+          if (w.ign[j]) o.ig[a] |= bit;
+          else o.tp[a] |= bit;
+          if (gt.anns[g[j]].id == 0 && a == 0) ++w.id0;
+        }
+      }
+    }
+  }
+
+  void evaluate_images() {
+    std::vector<uint32_t> gorder, gstart, dorder, dstart;
+    const size_t I = gt.image_ids.size();
+    group_by_image(gt.anns, I, gorder, gstart);
+    group_by_image(res.dets, I, dorder, dstart);
+    std::atomic<bool> failed{false};
+    std::string msg;
+    std::mutex mu;
+#pragma omp parallel
+    {
+      Work w;
+      w.npig.assign(K * A, 0);
+#pragma omp for schedule(dynamic, 8)
+      for (int64_t ii = 0; ii < int64_t(I); ++ii) {
+        if (failed.load(std::memory_order_relaxed)) continue;
+        const size_t im = size_t(ii);
+        try {
+          const uint32_t *g = gorder.data() + gstart[im], *ge = gorder.data() + gstart[im + 1];
+          const uint32_t *d = dorder.data() + dstart[im], *de = dorder.data() + dstart[im + 1];
+          // Walk both category-sorted lists together, one category at a time.
+          while (g < ge || d < de) {
+            const int32_t cg = g < ge ? gt.anns[*g].cat : INT32_MAX;
+            const int32_t cd = d < de ? res.dets[*d].cat : INT32_MAX;
+            const int32_t c = std::min(cg, cd);
+            const uint32_t* g1 = g;
+            while (g1 < ge && gt.anns[*g1].cat == c) ++g1;
+            const uint32_t* d1 = d;
+            while (d1 < de && res.dets[*d1].cat == c) ++d1;
+            image_category(im, g1 > g ? g : nullptr, size_t(g1 - g), d, size_t(d1 - d), w);
+            g = g1;
+            d = d1;
+          }
+        } catch (const Error& e) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (!failed.exchange(true)) msg = e.what();
+        }
+      }
+#pragma omp critical
+      {
+        for (size_t i = 0; i < npig.size(); ++i) npig[i] += w.npig[i];
+        id0_matches += w.id0;
+      }
+    }
+    if (failed) fail(msg);
+  }
+
+  void accumulate() {
+    precision.assign(size_t(T) * R * K * A * M, -1.0);
+    recall.assign(size_t(T) * K * A * M, -1.0);
+    std::vector<std::vector<uint32_t>> by_cat(K);
+    for (size_t i = 0; i < res.dets.size(); ++i)
+      if (outcome[i].rank != kNotKept) by_cat[size_t(res.dets[i].cat)].push_back(uint32_t(i));
+#pragma omp parallel
+    {
+      std::vector<double> rc, pr;
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t kk = 0; kk < int64_t(K); ++kk) {
+        const size_t k = size_t(kk);
+        std::vector<uint32_t>& L = by_cat[k];
+        // Score descending; ties by image order, then by rank: the stable sort of the
+        // image-ordered concatenation.
+        std::sort(L.begin(), L.end(), [&](uint32_t a, uint32_t b) {
+          const auto &da = res.dets[a], &db = res.dets[b];
+          if (da.score != db.score) return da.score > db.score;
+          if (da.img != db.img) return da.img < db.img;
+          return outcome[a].rank < outcome[b].rank;
+        });
+        for (int a = 0; a < A; ++a) {
+          const int64_t np = npig[k * A + size_t(a)];
+          if (np == 0) continue;
+          for (int m = 0; m < M; ++m) {
+            const uint16_t max_rank = uint16_t(kMaxDets[m]);
+            for (int t = 0; t < T; ++t) {
+              const uint16_t bit = uint16_t(1u << t);
+              rc.clear();
+              pr.clear();
+              double tp = 0, fp = 0;
+              // Ignored detections are neither true nor false positives; leaving them out of
+              // the curve changes no interpolated precision (they repeat the previous point).
+              for (uint32_t i : L) {
+                const DetOutcome& o = outcome[i];
+                if (o.rank >= max_rank || (o.ig[a] & bit)) continue;
+                if (o.tp[a] & bit) tp += 1;
+                else fp += 1;
+                rc.push_back(tp / double(np));
+                pr.push_back(tp / (fp + tp + 2.220446049250313e-16));
+              }
+              recall[ridx(t, k, a, m)] = tp / double(np);
+              for (size_t i = pr.size(); i-- > 1;)
+                if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+              size_t pi = 0;
+              for (int r = 0; r < R; ++r) {
+                pi = size_t(std::lower_bound(rc.begin() + long(pi), rc.end(), rec_thr[size_t(r)]) -
+                            rc.begin());
+                precision[pidx(t, r, k, a, m)] = pi < pr.size() ? pr[pi] : 0.0;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // Mean over the entries that are not -1 (pycocotools' np.mean(s[s > -1])), or -1.
+  double summarize(bool ap, int t_only, int a, int m) const {
+    double sum = 0;
+    size_t n = 0;
+    for (int t = 0; t < T; ++t) {
+      if (t_only >= 0 && t != t_only) continue;
+      for (size_t k = 0; k < K; ++k) {
+        if (ap) {
+          for (int r = 0; r < R; ++r) {
+            const double v = precision[pidx(t, r, k, a, m)];
+            if (v > -1) { sum += v; ++n; }
+          }
+        } else {
+          const double v = recall[ridx(t, k, a, m)];
+          if (v > -1) { sum += v; ++n; }
+        }
+      }
+    }
+    return n ? sum / double(n) : -1.0;
+  }
+
+  double category_ap(size_t k) const {
+    double sum = 0;
+    size_t n = 0;
+    for (int t = 0; t < T; ++t)
+      for (int r = 0; r < R; ++r) {
+        const double v = precision[pidx(t, r, k, 0, M - 1)];
+        if (v > -1) { sum += v; ++n; }
+      }
+    return n ? sum / double(n) : -1.0;
+  }
+};
+
+}  // namespace
+
+CocoEvalResult coco_evaluate(const CocoGroundTruth& gt, const CocoResults& res, IouType iou) {
+  Evaluator ev(gt, res, iou);
+  CocoEvalResult out;
+  if (res.dets.empty())
+    out.warnings.push_back(cat(res.path.empty() ? std::string("no detections") : res.path + " holds no detections",
+                               ": every AP and AR is 0 where there is ground truth (pycocotools "
+                               "would crash here)"));
+  ev.evaluate_images();
+  ev.accumulate();
+  // Index 5 of the thresholds is 0.75, index 0 is 0.5; maxDets index 2 is 100.
+  const int kAll = 0, kSmall = 1, kMedium = 2, kLarge = 3;
+  out.stats = {ev.summarize(true, -1, kAll, 2),    ev.summarize(true, 0, kAll, 2),
+               ev.summarize(true, 5, kAll, 2),     ev.summarize(true, -1, kSmall, 2),
+               ev.summarize(true, -1, kMedium, 2), ev.summarize(true, -1, kLarge, 2),
+               ev.summarize(false, -1, kAll, 0),   ev.summarize(false, -1, kAll, 1),
+               ev.summarize(false, -1, kAll, 2),   ev.summarize(false, -1, kSmall, 2),
+               ev.summarize(false, -1, kMedium, 2), ev.summarize(false, -1, kLarge, 2)};
+  for (size_t k = 0; k < ev.K; ++k) out.per_category_ap.push_back({gt.categories[k].id, ev.category_ap(k)});
+  if (ev.id0_matches)
+    out.warnings.push_back(cat("ground-truth annotation id 0 was matched ", ev.id0_matches,
+                               " times (area all, over IoU thresholds): pycocotools counts such "
+                               "matches as false positives (cocoapi #664); mabdet counts them "
+                               "correctly, so pycocotools would report different numbers"));
+  return out;
+}
+
+}  // namespace mabdet
