@@ -126,6 +126,25 @@ Taps make_taps(int in, int out) {
   }
   return t;
 }
+// One row: output x = sum of N taps (N = 0: the table's full width) of the widened source row.
+template <int N>
+void hpass(const float* in, const Taps& t, int W, bool flip, float* o) {
+  const int n = N ? N : t.max;
+  for (int x = 0; x < W; ++x) {
+    const float* wt = &t.w[size_t(x) * t.max];
+    const float* px = in + size_t(t.first[size_t(x)]) * 3;
+    float a = 0, b = 0, c = 0;
+    for (int k = 0; k < n; ++k, px += 3) {
+      a += wt[k] * px[0];
+      b += wt[k] * px[1];
+      c += wt[k] * px[2];
+    }
+    float* d = o + size_t(flip ? W - 1 - x : x) * 3;
+    d[0] = a;
+    d[1] = b;
+    d[2] = c;
+  }
+}
 }  // namespace
 
 void resize_normalize(const Image& src, const ResizePlan& p, const AugmentCfg& cfg, float* dst, size_t plane,
@@ -134,8 +153,14 @@ void resize_normalize(const Image& src, const ResizePlan& p, const AugmentCfg& c
   const int W = p.out_w, H = p.out_h;
   Taps tx = make_taps(src.w, W), ty = make_taps(src.h, H);
   // Horizontal pass over only the source rows the vertical taps use: tmp row r = resized row r.
+  // Each source row is widened to float with zero pixels after it, so every output reads a fixed
+  // number of taps (the extra ones weigh 0) and the common 2-tap case compiles to straight code.
   scratch.resize(size_t(src.h) * W * 3);
   std::vector<char> done(size_t(src.h), 0);
+  int taps = 0;
+  for (int c : tx.count) taps = std::max(taps, c);
+  const int fixed = taps <= 2 ? 2 : tx.max;  // tx.max: the weight table's stride
+  std::vector<float> row(size_t(src.w + fixed) * 3, 0.f);
   float* tmp = scratch.data();
   for (int y = 0; y < H; ++y)
     for (int k = 0; k < ty.count[size_t(y)]; ++k) {
@@ -143,21 +168,10 @@ void resize_normalize(const Image& src, const ResizePlan& p, const AugmentCfg& c
       if (done[size_t(r)]) continue;
       done[size_t(r)] = 1;
       const uint8_t* in = src.row(r);
+      for (int i = 0; i < src.w * 3; ++i) row[size_t(i)] = in[i];
       float* o = tmp + size_t(r) * W * 3;
-      for (int x = 0; x < W; ++x) {
-        const float* wt = &tx.w[size_t(x) * tx.max];
-        const uint8_t* px = in + size_t(tx.first[size_t(x)]) * 3;
-        float a = 0, b = 0, c = 0;
-        for (int k2 = 0; k2 < tx.count[size_t(x)]; ++k2, px += 3) {
-          a += wt[k2] * px[0];
-          b += wt[k2] * px[1];
-          c += wt[k2] * px[2];
-        }
-        int ox = p.flip ? W - 1 - x : x;
-        o[ox * 3] = a;
-        o[ox * 3 + 1] = b;
-        o[ox * 3 + 2] = c;
-      }
+      if (fixed == 2) hpass<2>(row.data(), tx, W, p.flip, o);
+      else hpass<0>(row.data(), tx, W, p.flip, o);
     }
   float inv[3], off[3];
   for (int c = 0; c < 3; ++c) {
