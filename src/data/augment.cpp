@@ -77,6 +77,20 @@ void transform_box(const ResizePlan& p, const float in[4], float out[4]) {
   out[3] = std::clamp(in[3] * p.sy, 0.f, H);
 }
 
+void inverse_transform_box(const ResizePlan& p, const float in[4], float out[4]) {
+  float x1 = in[0], x2 = in[2];
+  if (p.flip) {
+    float t = p.out_w - x2;
+    x2 = p.out_w - x1;
+    x1 = t;
+  }
+  float W = float(p.in_w), H = float(p.in_h);
+  out[0] = std::clamp(x1 / p.sx, 0.f, W);
+  out[1] = std::clamp(in[1] / p.sy, 0.f, H);
+  out[2] = std::clamp(x2 / p.sx, 0.f, W);
+  out[3] = std::clamp(in[3] / p.sy, 0.f, H);
+}
+
 void transform_polygon(const ResizePlan& p, const std::vector<double>& in, std::vector<double>& out) {
   out.resize(in.size());
   for (size_t i = 0; i + 1 < in.size(); i += 2) {

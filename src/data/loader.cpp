@@ -49,9 +49,21 @@ std::vector<int64_t> BatchLoader::epoch_order(int64_t epoch) const {
   return order;
 }
 
+std::shared_ptr<const std::vector<int64_t>> BatchLoader::order_for(int64_t epoch) const {
+  std::lock_guard<std::mutex> lk(order_mu_);
+  for (const auto& e : orders_)
+    if (e.first == epoch) return e.second;
+  auto order = std::make_shared<const std::vector<int64_t>>(epoch_order(epoch));
+  // Workers straddle at most an epoch boundary (prefetch << batches per epoch): keep two.
+  if (orders_.size() >= 2) orders_.erase(orders_.begin());
+  orders_.emplace_back(epoch, order);
+  return order;
+}
+
 void BatchLoader::produce(int64_t number, Batch& out, std::vector<float>& scratch) const {
   const int64_t epoch = number / per_epoch_, pos = number % per_epoch_, bs = opt_.batch_size;
-  std::vector<int64_t> order = epoch_order(epoch);
+  std::shared_ptr<const std::vector<int64_t>> shared = order_for(epoch);
+  const std::vector<int64_t>& order = *shared;
   std::vector<int64_t> idx;
   std::vector<ResizePlan> plans;
   for (int64_t k = pos * bs; k < std::min<int64_t>((pos + 1) * bs, int64_t(order.size())); ++k) {

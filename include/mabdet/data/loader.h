@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -46,12 +47,16 @@ class BatchLoader {
   void worker();
   void produce(int64_t number, Batch& out, std::vector<float>& scratch) const;
   std::vector<int64_t> epoch_order(int64_t epoch) const;
+  // The epoch's order, computed once and shared (a COCO epoch order is 118k entries).
+  std::shared_ptr<const std::vector<int64_t>> order_for(int64_t epoch) const;
 
   const CocoDataset& ds_;
   AugmentCfg cfg_;
   LoaderOptions opt_;
   int64_t per_epoch_ = 0, total_ = -1;  // total_: -1 = endless (training)
   std::vector<float> scratch_;          // for threads == 0
+  mutable std::mutex order_mu_;
+  mutable std::vector<std::pair<int64_t, std::shared_ptr<const std::vector<int64_t>>>> orders_;  // last few epochs
 
   std::mutex mu_;
   std::condition_variable cv_;
