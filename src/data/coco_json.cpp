@@ -70,7 +70,9 @@ void note(CocoLoadReport& r, int count_after, int cap, const std::string& msg) {
 // Segmentation -> GtMask. Returns false when the annotation has no usable polygon (skip it).
 bool read_segmentation(const Reader& rd, element seg, const ImageRecord& img, GtMask& out) {
   if (seg.is_array()) {
-    for (element poly : rd.arr(seg, "segmentation")) {
+    array polys = rd.arr(seg, "segmentation");
+    if (polys.size() == 0) return true;  // "segmentation": [] means none: the box alone is kept
+    for (element poly : polys) {
       std::vector<double> pts;
       for (element v : rd.arr(poly, "segmentation")) pts.push_back(rd.num(v, "segmentation"));
       // Detectron2 drops polygons with an odd coordinate count or fewer than 3 points.

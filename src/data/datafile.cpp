@@ -55,7 +55,7 @@ void check_categories(const DataFile& df, const CocoDataset& ds) {
     fail(df.names, ": ", names.size(), " names but ", ds.json_path, " has ", ds.num_classes(), " categories");
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] != ds.category_names[i])
-      fail(df.names, ":", i + 1, ": '", names[i], "' but category id ", ds.category_ids[i], " is named '",
+      fail(df.names, ": name ", i + 1, " is '", names[i], "' but category id ", ds.category_ids[i], " is named '",
            ds.category_names[i], "'");
 }
 

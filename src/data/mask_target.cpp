@@ -113,6 +113,7 @@ void mask_targets(const Targets& t, const ResizePlan& p, const float* boxes, con
     int g = gt_index[i];
     MABDET_ASSERT(g >= 0 && g < int(t.masks.size()), "gt index ", g, " of ", t.masks.size(), " masks");
     const GtMask& m = t.masks[size_t(g)];
+    if (m.empty()) fail("annotation id ", t.ann_ids[size_t(g)], " has no segmentation, but mask targets were asked for");
     float* o = out + size_t(i) * M * M;
     if (m.kind == GtMask::Kind::Polygons) {
       polygon_target(transformed(m, p), boxes + 4 * i, M, o);
