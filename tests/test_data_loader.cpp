@@ -47,8 +47,7 @@ TEST_CASE("loader: same seed, different thread counts -> identical batches, in o
   g.size = 64;
   generate_dataset(tmp.path, g);
   DataFile df = read_datafile(tmp / "shapes.data");
-  CocoDataset ds = load_coco(df.train_json, df.train_images);
-  check_categories(df, ds);
+  CocoDataset ds = load_split(df, "train", true);
   REQUIRE(ds.images.size() >= 6);
   AugmentCfg aug;
   aug.min_sizes = {48, 64, 80};
@@ -91,7 +90,7 @@ TEST_CASE("loader: same seed, different thread counts -> identical batches, in o
   CHECK(differ > n / 2);
 
   // Evaluation: json order, no flip, test_size, the last partial batch kept, then the end.
-  CocoDataset val = load_coco(df.val_json, df.val_images);
+  CocoDataset val = load_split(df, "val", true);
   lo.train = false;
   lo.threads = 2;
   BatchLoader ev(val, aug, lo);
