@@ -9,6 +9,10 @@
 
 namespace mabdet {
 namespace {
+// Source index of output pixel i under nearest resizing (centre rule), in exact integer math:
+// floor((i + 0.5) * in / out).
+inline int nearest_src(int i, int in, int out) { return std::min(in - 1, int((int64_t(2 * i + 1) * in) / (2 * int64_t(out)))); }
+
 Rle merge_polygons(const std::vector<std::vector<double>>& polys, uint32_t h, uint32_t w) {
   std::vector<Rle> parts;
   for (const auto& p : polys) parts.push_back(rle_from_polygon(p.data(), p.size() / 2, h, w));
@@ -36,8 +40,7 @@ void bitmask_target(const std::vector<uint8_t>& orig, const ResizePlan& p, const
   // Pixel (iy, ix) of the resized, flipped bitmask, read from the original (nearest, centre rule).
   auto aug = [&](int iy, int ix) -> float {
     int sx = p.flip ? W - 1 - ix : ix;
-    int ox = std::min(p.in_w - 1, int((sx + 0.5) / p.sx));
-    int oy = std::min(p.in_h - 1, int((iy + 0.5) / p.sy));
+    int ox = nearest_src(sx, p.in_w, W), oy = nearest_src(iy, p.in_h, H);
     return orig[size_t(ox) * p.in_h + size_t(oy)];
   };
   // RoIAlign's bilinear sample with its border rules (zero outside [-1, size], clamp inside).
@@ -95,7 +98,7 @@ std::vector<uint8_t> render_mask(const GtMask& m, const ResizePlan& p) {
   for (int y = 0; y < p.out_h; ++y)
     for (int x = 0; x < p.out_w; ++x) {
       int sx = p.flip ? p.out_w - 1 - x : x;
-      int ox = std::min(p.in_w - 1, int((sx + 0.5) / p.sx)), oy = std::min(p.in_h - 1, int((y + 0.5) / p.sy));
+      int ox = nearest_src(sx, p.in_w, p.out_w), oy = nearest_src(y, p.in_h, p.out_h);
       out[size_t(y) * p.out_w + x] = orig[size_t(ox) * p.in_h + size_t(oy)];
     }
   return out;
