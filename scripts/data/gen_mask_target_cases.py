@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 # Python: Debian's /usr/bin/python3 with python3-torch and python3-torchvision.
 # Reference cases for the RLE path of mabdet's per-RoI mask targets, computed the way Detectron2
-# does it: the bitmask is resized (nearest, centre rule = torch's "nearest-exact") and flipped with
-# the image, then RoIAlign (output M x M, scale 1, adaptive sampling, aligned=True) over each box.
+# does it: the bitmask is resized (nearest, centre rule: source floor((i + 0.5) * in / out) in exact
+# integer math -- torch's "nearest-exact" and PIL compute it in floating point and are off by one
+# where the product is an exact integer) and flipped with the image, then RoIAlign (output M x M, scale 1, adaptive sampling, aligned=True) over each box.
 # Writes the raw RoIAlign values, so the test can tell a real disagreement from a value at 0.5.
 # Usage: gen_mask_target_cases.py OUT.json [SEED]
 import json
@@ -10,7 +11,6 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torchvision.ops import roi_align
 
 
@@ -40,8 +40,9 @@ def main(out, seed):
             mask |= ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1
         out_h, out_w = int(rng.integers(8, 80)), int(rng.integers(8, 80))
         flip = bool(rng.integers(0, 2))
-        m = torch.from_numpy(mask.astype(np.float32))[None, None]
-        aug = F.interpolate(m, size=(out_h, out_w), mode="nearest-exact")
+        ys = np.minimum(h - 1, (2 * np.arange(out_h) + 1) * h // (2 * out_h))
+        xs = np.minimum(w - 1, (2 * np.arange(out_w) + 1) * w // (2 * out_w))
+        aug = torch.from_numpy(mask[ys][:, xs].astype(np.float32))[None, None]
         if flip:
             aug = aug.flip(-1)
         boxes = []

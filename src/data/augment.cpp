@@ -63,40 +63,43 @@ ResizePlan plan_augment(int w, int h, const AugmentCfg& cfg, bool train, Rng& rn
   return plan_resize(w, h, s, cfg.max_size, flip);
 }
 
+// Scales in double from the integer sizes (as Detectron2 maps float64 coordinates), so boxes and
+// polygons land where the pixels do however large the image.
 void transform_box(const ResizePlan& p, const float in[4], float out[4]) {
-  float x1 = in[0] * p.sx, x2 = in[2] * p.sx;
+  const double sx = double(p.out_w) / p.in_w, sy = double(p.out_h) / p.in_h;
+  double x1 = in[0] * sx, x2 = in[2] * sx;
   if (p.flip) {
-    float t = p.out_w - x2;
+    double t = p.out_w - x2;
     x2 = p.out_w - x1;
     x1 = t;
   }
-  float W = float(p.out_w), H = float(p.out_h);
-  out[0] = std::clamp(x1, 0.f, W);
-  out[1] = std::clamp(in[1] * p.sy, 0.f, H);
-  out[2] = std::clamp(x2, 0.f, W);
-  out[3] = std::clamp(in[3] * p.sy, 0.f, H);
+  out[0] = float(std::clamp(x1, 0.0, double(p.out_w)));
+  out[1] = float(std::clamp(in[1] * sy, 0.0, double(p.out_h)));
+  out[2] = float(std::clamp(x2, 0.0, double(p.out_w)));
+  out[3] = float(std::clamp(in[3] * sy, 0.0, double(p.out_h)));
 }
 
 void inverse_transform_box(const ResizePlan& p, const float in[4], float out[4]) {
-  float x1 = in[0], x2 = in[2];
+  const double sx = double(p.in_w) / p.out_w, sy = double(p.in_h) / p.out_h;
+  double x1 = in[0], x2 = in[2];
   if (p.flip) {
-    float t = p.out_w - x2;
+    double t = p.out_w - x2;
     x2 = p.out_w - x1;
     x1 = t;
   }
-  float W = float(p.in_w), H = float(p.in_h);
-  out[0] = std::clamp(x1 / p.sx, 0.f, W);
-  out[1] = std::clamp(in[1] / p.sy, 0.f, H);
-  out[2] = std::clamp(x2 / p.sx, 0.f, W);
-  out[3] = std::clamp(in[3] / p.sy, 0.f, H);
+  out[0] = float(std::clamp(x1 * sx, 0.0, double(p.in_w)));
+  out[1] = float(std::clamp(in[1] * sy, 0.0, double(p.in_h)));
+  out[2] = float(std::clamp(x2 * sx, 0.0, double(p.in_w)));
+  out[3] = float(std::clamp(in[3] * sy, 0.0, double(p.in_h)));
 }
 
 void transform_polygon(const ResizePlan& p, const std::vector<double>& in, std::vector<double>& out) {
+  const double sx = double(p.out_w) / p.in_w, sy = double(p.out_h) / p.in_h;
   out.resize(in.size());
   for (size_t i = 0; i + 1 < in.size(); i += 2) {
-    double x = in[i] * p.sx;
+    double x = in[i] * sx;
     out[i] = p.flip ? p.out_w - x : x;
-    out[i + 1] = in[i + 1] * p.sy;
+    out[i + 1] = in[i + 1] * sy;
   }
 }
 

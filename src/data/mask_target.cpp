@@ -21,7 +21,8 @@ Rle merge_polygons(const std::vector<std::vector<double>>& polys, uint32_t h, ui
 
 // Polygon path: polygons already in augmented coords.
 void polygon_target(const std::vector<std::vector<double>>& polys, const float box[4], int M, float* out) {
-  double w = std::max(double(box[2]) - box[0], 0.1), h = std::max(double(box[3]) - box[1], 0.1);
+  // Box sizes in float, as Detectron2 takes them from its float32 box tensor.
+  double w = std::max(double(box[2] - box[0]), 0.1), h = std::max(double(box[3] - box[1]), 0.1);
   double rx = M / w, ry = M / h;
   std::vector<std::vector<double>> local(polys);
   for (auto& p : local)
