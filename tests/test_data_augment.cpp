@@ -142,6 +142,10 @@ TEST_CASE("augment: resizing keeps boxes and masks on their objects") {
         };
         auto tb = tight_box(p.out_w, p.out_h, obj);
         for (int i = 0; i < 4; ++i) CHECK(std::fabs(t.boxes[size_t(4 * k + i)] - tb[size_t(i)]) <= 1.0f);
+        // And back to the original image (detections' path): the json box again.
+        float back[4];
+        inverse_transform_box(p, &t.boxes[size_t(4 * k)], back);
+        for (int i = 0; i < 4; ++i) CHECK(back[i] == doctest::Approx(s.ds.images[0].anns[size_t(k)].box[i]).epsilon(1e-5));
         std::vector<uint8_t> m = render_mask(t.masks[size_t(k)], p);
         int agree = 0, n = p.out_w * p.out_h;
         for (int y = 0; y < p.out_h; ++y)

@@ -95,6 +95,11 @@ TEST_CASE("coco: skip-and-count cases name the file and the annotation id") {
   CocoDataset ds2 = load_coco_text(coco_json(mixed), "m.json", "");
   REQUIRE(ds2.images[0].anns.size() == 1);
   CHECK(ds2.images[0].anns[0].mask.polygons.size() == 1);
+  // "segmentation": [] is no mask at all (as in Detectron2): the annotation keeps its box.
+  std::string none = R"({"id": 31, "image_id": 10, "category_id": 5, "bbox": [1, 1, 4, 4], "segmentation": []})";
+  CocoDataset ds3 = load_coco_text(coco_json(none), "n.json", "");
+  REQUIRE(ds3.images[0].anns.size() == 1);
+  CHECK(ds3.images[0].anns[0].mask.empty());
 }
 
 TEST_CASE("coco: fail cases name the file and the annotation id") {
@@ -169,7 +174,7 @@ TEST_CASE("datafile: paths relative to the .data file, unknown keys rejected, na
   write_file(tmp / "n.names", "three\nfive\nseven\n");
   check_categories(df, ds);
   write_file(tmp / "n.names", "three\nfive\neight\n");
-  CHECK(error_of([&] { check_categories(df, ds); }).find("'eight' but category id 7 is named 'seven'") != std::string::npos);
+  CHECK(error_of([&] { check_categories(df, ds); }).find("n.names: name 3 is 'eight' but category id 7 is named 'seven'") != std::string::npos);
   write_file(tmp / "e.data", "train_images=imgs\ntrain_json=t.json\ntrian=x\n");
   CHECK(error_of([&] { read_datafile(tmp / "e.data"); }).find("trian") != std::string::npos);
 }

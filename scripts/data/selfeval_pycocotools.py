@@ -2,7 +2,8 @@
 # Python: the pyenv python3 (first on PATH), which has pycocotools from PyPI.
 # Reads a COCO instances json with pycocotools, turns every non-crowd ground truth into a
 # detection (score 1, its own box and mask as RLE) and runs COCOeval bbox and segm on it:
-# a well-formed dataset evaluated against itself must give AP 1.0 in both.
+# a well-formed dataset evaluated against itself must give AP 1.0 in both. An optional second
+# argument saves those detections as a COCO results file.
 import io
 import json
 import sys
@@ -13,7 +14,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 
-def main(path):
+def main(path, results_out=None):
     with redirect_stdout(io.StringIO()):
         gt = COCO(path)
     results = []
@@ -27,6 +28,9 @@ def main(path):
                         "segmentation": rle, "score": 1.0})
     if not results:
         sys.exit(f"{path}: no non-crowd annotations")
+    if results_out:  # for `mabdet cocoeval` to read the same detections
+        with open(results_out, "w") as f:
+            json.dump(results, f)
     n_crowd = sum(a["iscrowd"] for a in gt.dataset["annotations"])
     kinds = {"polygon": 0, "rle": 0, "rle_string": 0}
     for a in gt.dataset["annotations"]:
@@ -51,4 +55,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else None)

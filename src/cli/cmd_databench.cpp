@@ -42,19 +42,10 @@ int databench(const Args& a) {
     else fail("databench: unexpected argument '", a[i], "'");
   }
   if (data.empty()) fail("databench: usage: mabdet databench DATAFILE [--split train|val --threads T ...]");
-  if (split != "train" && split != "val") fail("databench: --split is train or val");
   if (batches < 1 || min_size < 1 || max_size < 1) fail("databench: --batches, --min-size, --max-size must be >= 1");
-  DataFile df = read_datafile(data);
-  const std::string& json = split == "train" ? df.train_json : df.val_json;
-  const std::string& dir = split == "train" ? df.train_images : df.val_images;
-  if (json.empty()) fail(data, ": no ", split, "_json");
-  CocoLoadOptions co;
-  co.filter_empty = df.filter_empty;
-  co.masks = false;
-  CocoDataset ds = load_coco(json, dir, co);
-  check_categories(df, ds);
+  CocoDataset ds = load_split(read_datafile(data), split, false);
   for (const std::string& m : ds.report.messages) std::fprintf(stderr, "%s\n", m.c_str());
-  std::string summary = ds.report.summary(json);
+  std::string summary = ds.report.summary(ds.json_path);
   if (!summary.empty()) std::fprintf(stderr, "%s\n", summary.c_str());
   aug.min_sizes = {min_size};
   aug.max_size = max_size;

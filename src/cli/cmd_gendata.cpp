@@ -27,7 +27,7 @@ int gendata(const Args& a) {
     else if (!a[i].empty() && a[i][0] != '-' && out.empty()) out = a[i];
     else fail("gendata: unexpected argument '", a[i], "'");
   }
-  if (out.empty()) fail("gendata: usage: mabdet gendata OUTDIR [--train N --val M --size S --seed K]");
+  if (out.empty()) fail("gendata: usage: mabdet gendata OUTDIR [--train N --val M --size S --seed K --height H]");
   generate_dataset(out, opt);
   std::printf("gendata: %d train + %d val images (%dpx, seed %llu) in %s; train with %s/shapes.data\n", opt.train,
               opt.val, opt.size, (unsigned long long)opt.seed, out.c_str(), out.c_str());

@@ -63,26 +63,43 @@ ResizePlan plan_augment(int w, int h, const AugmentCfg& cfg, bool train, Rng& rn
   return plan_resize(w, h, s, cfg.max_size, flip);
 }
 
+// Scales in double from the integer sizes (as Detectron2 maps float64 coordinates), so boxes and
+// polygons land where the pixels do however large the image.
 void transform_box(const ResizePlan& p, const float in[4], float out[4]) {
-  float x1 = in[0] * p.sx, x2 = in[2] * p.sx;
+  const double sx = double(p.out_w) / p.in_w, sy = double(p.out_h) / p.in_h;
+  double x1 = in[0] * sx, x2 = in[2] * sx;
   if (p.flip) {
-    float t = p.out_w - x2;
+    double t = p.out_w - x2;
     x2 = p.out_w - x1;
     x1 = t;
   }
-  float W = float(p.out_w), H = float(p.out_h);
-  out[0] = std::clamp(x1, 0.f, W);
-  out[1] = std::clamp(in[1] * p.sy, 0.f, H);
-  out[2] = std::clamp(x2, 0.f, W);
-  out[3] = std::clamp(in[3] * p.sy, 0.f, H);
+  out[0] = float(std::clamp(x1, 0.0, double(p.out_w)));
+  out[1] = float(std::clamp(in[1] * sy, 0.0, double(p.out_h)));
+  out[2] = float(std::clamp(x2, 0.0, double(p.out_w)));
+  out[3] = float(std::clamp(in[3] * sy, 0.0, double(p.out_h)));
+}
+
+void inverse_transform_box(const ResizePlan& p, const float in[4], float out[4]) {
+  const double sx = double(p.in_w) / p.out_w, sy = double(p.in_h) / p.out_h;
+  double x1 = in[0], x2 = in[2];
+  if (p.flip) {
+    double t = p.out_w - x2;
+    x2 = p.out_w - x1;
+    x1 = t;
+  }
+  out[0] = float(std::clamp(x1 * sx, 0.0, double(p.in_w)));
+  out[1] = float(std::clamp(in[1] * sy, 0.0, double(p.in_h)));
+  out[2] = float(std::clamp(x2 * sx, 0.0, double(p.in_w)));
+  out[3] = float(std::clamp(in[3] * sy, 0.0, double(p.in_h)));
 }
 
 void transform_polygon(const ResizePlan& p, const std::vector<double>& in, std::vector<double>& out) {
+  const double sx = double(p.out_w) / p.in_w, sy = double(p.out_h) / p.in_h;
   out.resize(in.size());
   for (size_t i = 0; i + 1 < in.size(); i += 2) {
-    double x = in[i] * p.sx;
+    double x = in[i] * sx;
     out[i] = p.flip ? p.out_w - x : x;
-    out[i + 1] = in[i + 1] * p.sy;
+    out[i + 1] = in[i + 1] * sy;
   }
 }
 
@@ -126,6 +143,25 @@ Taps make_taps(int in, int out) {
   }
   return t;
 }
+// One row: output x = sum of N taps (N = 0: the table's full width) of the widened source row.
+template <int N>
+void hpass(const float* in, const Taps& t, int W, bool flip, float* o) {
+  const int n = N ? N : t.max;
+  for (int x = 0; x < W; ++x) {
+    const float* wt = &t.w[size_t(x) * t.max];
+    const float* px = in + size_t(t.first[size_t(x)]) * 3;
+    float a = 0, b = 0, c = 0;
+    for (int k = 0; k < n; ++k, px += 3) {
+      a += wt[k] * px[0];
+      b += wt[k] * px[1];
+      c += wt[k] * px[2];
+    }
+    float* d = o + size_t(flip ? W - 1 - x : x) * 3;
+    d[0] = a;
+    d[1] = b;
+    d[2] = c;
+  }
+}
 }  // namespace
 
 void resize_normalize(const Image& src, const ResizePlan& p, const AugmentCfg& cfg, float* dst, size_t plane,
@@ -134,8 +170,14 @@ void resize_normalize(const Image& src, const ResizePlan& p, const AugmentCfg& c
   const int W = p.out_w, H = p.out_h;
   Taps tx = make_taps(src.w, W), ty = make_taps(src.h, H);
   // Horizontal pass over only the source rows the vertical taps use: tmp row r = resized row r.
+  // Each source row is widened to float with zero pixels after it, so every output reads a fixed
+  // number of taps (the extra ones weigh 0) and the common 2-tap case compiles to straight code.
   scratch.resize(size_t(src.h) * W * 3);
   std::vector<char> done(size_t(src.h), 0);
+  int taps = 0;
+  for (int c : tx.count) taps = std::max(taps, c);
+  const int fixed = taps <= 2 ? 2 : tx.max;  // tx.max: the weight table's stride
+  std::vector<float> row(size_t(src.w + fixed) * 3, 0.f);
   float* tmp = scratch.data();
   for (int y = 0; y < H; ++y)
     for (int k = 0; k < ty.count[size_t(y)]; ++k) {
@@ -143,21 +185,10 @@ void resize_normalize(const Image& src, const ResizePlan& p, const AugmentCfg& c
       if (done[size_t(r)]) continue;
       done[size_t(r)] = 1;
       const uint8_t* in = src.row(r);
+      for (int i = 0; i < src.w * 3; ++i) row[size_t(i)] = in[i];
       float* o = tmp + size_t(r) * W * 3;
-      for (int x = 0; x < W; ++x) {
-        const float* wt = &tx.w[size_t(x) * tx.max];
-        const uint8_t* px = in + size_t(tx.first[size_t(x)]) * 3;
-        float a = 0, b = 0, c = 0;
-        for (int k2 = 0; k2 < tx.count[size_t(x)]; ++k2, px += 3) {
-          a += wt[k2] * px[0];
-          b += wt[k2] * px[1];
-          c += wt[k2] * px[2];
-        }
-        int ox = p.flip ? W - 1 - x : x;
-        o[ox * 3] = a;
-        o[ox * 3 + 1] = b;
-        o[ox * 3 + 2] = c;
-      }
+      if (fixed == 2) hpass<2>(row.data(), tx, W, p.flip, o);
+      else hpass<0>(row.data(), tx, W, p.flip, o);
     }
   float inv[3], off[3];
   for (int c = 0; c < 3; ++c) {

@@ -46,6 +46,19 @@ std::vector<std::string> read_names(const std::string& path) {
   return out;
 }
 
+CocoDataset load_split(const DataFile& df, const std::string& split, bool masks) {
+  if (split != "train" && split != "val") fail("split must be train or val, not '", split, "'");
+  const bool train = split == "train";
+  const std::string& json = train ? df.train_json : df.val_json;
+  if (json.empty()) fail(df.path, ": no ", split, "_json");
+  CocoLoadOptions opt;
+  opt.filter_empty = train && df.filter_empty;
+  opt.masks = masks;
+  CocoDataset ds = load_coco(json, train ? df.train_images : df.val_images, opt);
+  check_categories(df, ds);
+  return ds;
+}
+
 void check_categories(const DataFile& df, const CocoDataset& ds) {
   if (df.classes && df.classes != ds.num_classes())
     fail(df.path, ": classes=", df.classes, " but ", ds.json_path, " has ", ds.num_classes(), " categories");
@@ -55,7 +68,7 @@ void check_categories(const DataFile& df, const CocoDataset& ds) {
     fail(df.names, ": ", names.size(), " names but ", ds.json_path, " has ", ds.num_classes(), " categories");
   for (size_t i = 0; i < names.size(); ++i)
     if (names[i] != ds.category_names[i])
-      fail(df.names, ":", i + 1, ": '", names[i], "' but category id ", ds.category_ids[i], " is named '",
+      fail(df.names, ": name ", i + 1, " is '", names[i], "' but category id ", ds.category_ids[i], " is named '",
            ds.category_names[i], "'");
 }
 

@@ -14,19 +14,40 @@ uint64_t mix(uint64_t seed, int64_t epoch, int64_t pos) {
 }
 }  // namespace
 
+EpochBatches epoch_batches(const CocoDataset& ds, const LoaderOptions& opt, int64_t epoch) {
+  const size_t n = ds.images.size(), bs = size_t(opt.batch_size);
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  EpochBatches out;
+  if (!opt.train) {
+    for (size_t i = 0; i < n; i += bs) out.emplace_back(order.begin() + long(i), order.begin() + long(std::min(n, i + bs)));
+    return out;
+  }
+  Rng rng(mix(opt.seed, epoch, -2));
+  for (size_t i = n; i > 1; --i) std::swap(order[i - 1], order[size_t(rng.randint(int(i)))]);
+  std::vector<int64_t> queue[2];
+  for (int64_t i : order) {
+    const ImageRecord& im = ds.images[size_t(i)];
+    std::vector<int64_t>& q = queue[opt.group_aspect && im.width < im.height ? 1 : 0];
+    q.push_back(i);
+    if (q.size() == bs) {
+      out.push_back(std::move(q));
+      q.clear();
+    }
+  }
+  return out;
+}
+
 BatchLoader::BatchLoader(const CocoDataset& ds, const AugmentCfg& cfg, const LoaderOptions& opt)
     : ds_(ds), cfg_(cfg), opt_(opt) {
   if (opt.batch_size < 1) fail("loader: batch size must be >= 1");
   if (opt.threads < 0) fail("loader: thread count must be >= 0");
-  const int64_t n = int64_t(ds.images.size()), bs = opt.batch_size;
-  if (n == 0) fail(ds.json_path, ": no images to load");
-  if (opt.train) {
-    per_epoch_ = n / bs;  // drop the last partial batch: every step sees batch_size images
-    if (per_epoch_ == 0) fail(ds.json_path, ": ", n, " images, fewer than one batch of ", bs);
-  } else {
-    per_epoch_ = (n + bs - 1) / bs;
-    total_ = per_epoch_;
-  }
+  if (ds.images.empty()) fail(ds.json_path, ": no images to load");
+  per_epoch_ = int64_t(batches_for(0)->size());
+  if (per_epoch_ == 0)
+    fail(ds.json_path, ": ", ds.images.size(), " images do not fill one batch of ", opt.batch_size,
+         opt.group_aspect ? " (with aspect grouping)" : "");
+  if (!opt.train) total_ = per_epoch_;
   slots_.resize(size_t(std::max(1, opt.prefetch)));
   for (int t = 0; t < opt.threads; ++t) threads_.emplace_back([this] { worker(); });
 }
@@ -40,24 +61,25 @@ BatchLoader::~BatchLoader() {
   for (std::thread& t : threads_) t.join();
 }
 
-std::vector<int64_t> BatchLoader::epoch_order(int64_t epoch) const {
-  std::vector<int64_t> order(ds_.images.size());
-  std::iota(order.begin(), order.end(), 0);
-  if (!opt_.train) return order;
-  Rng rng(mix(opt_.seed, epoch, -2));
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[size_t(rng.randint(int(i)))]);
-  return order;
+std::shared_ptr<const EpochBatches> BatchLoader::batches_for(int64_t epoch) const {
+  std::lock_guard<std::mutex> lk(order_mu_);
+  for (const auto& e : epochs_)
+    if (e.first == epoch) return e.second;
+  auto b = std::make_shared<const EpochBatches>(epoch_batches(ds_, opt_, epoch));
+  // Workers straddle at most an epoch boundary in practice; a miss only recomputes the same list.
+  if (epochs_.size() >= 2) epochs_.erase(epochs_.begin());
+  epochs_.emplace_back(epoch, b);
+  return b;
 }
 
 void BatchLoader::produce(int64_t number, Batch& out, std::vector<float>& scratch) const {
-  const int64_t epoch = number / per_epoch_, pos = number % per_epoch_, bs = opt_.batch_size;
-  std::vector<int64_t> order = epoch_order(epoch);
-  std::vector<int64_t> idx;
+  const int64_t epoch = number / per_epoch_, pos = number % per_epoch_;
+  std::shared_ptr<const EpochBatches> batches = batches_for(epoch);
+  const std::vector<int64_t>& idx = (*batches)[size_t(pos)];
   std::vector<ResizePlan> plans;
-  for (int64_t k = pos * bs; k < std::min<int64_t>((pos + 1) * bs, int64_t(order.size())); ++k) {
-    const ImageRecord& rec = ds_.images[size_t(order[size_t(k)])];
-    Rng rng(mix(opt_.seed, epoch, k));
-    idx.push_back(order[size_t(k)]);
+  for (size_t k = 0; k < idx.size(); ++k) {
+    const ImageRecord& rec = ds_.images[size_t(idx[k])];
+    Rng rng(mix(opt_.seed, epoch, pos * opt_.batch_size + int64_t(k)));
     plans.push_back(plan_augment(rec.width, rec.height, cfg_, opt_.train, rng));
   }
   assemble_batch(ds_, idx, plans, cfg_, opt_.masks, out, scratch);

@@ -9,6 +9,10 @@
 
 namespace mabdet {
 namespace {
+// Source index of output pixel i under nearest resizing (centre rule), in exact integer math:
+// floor((i + 0.5) * in / out).
+inline int nearest_src(int i, int in, int out) { return std::min(in - 1, int((int64_t(2 * i + 1) * in) / (2 * int64_t(out)))); }
+
 Rle merge_polygons(const std::vector<std::vector<double>>& polys, uint32_t h, uint32_t w) {
   std::vector<Rle> parts;
   for (const auto& p : polys) parts.push_back(rle_from_polygon(p.data(), p.size() / 2, h, w));
@@ -17,7 +21,8 @@ Rle merge_polygons(const std::vector<std::vector<double>>& polys, uint32_t h, ui
 
 // Polygon path: polygons already in augmented coords.
 void polygon_target(const std::vector<std::vector<double>>& polys, const float box[4], int M, float* out) {
-  double w = std::max(double(box[2]) - box[0], 0.1), h = std::max(double(box[3]) - box[1], 0.1);
+  // Box sizes in float, as Detectron2 takes them from its float32 box tensor.
+  double w = std::max(double(box[2] - box[0]), 0.1), h = std::max(double(box[3] - box[1]), 0.1);
   double rx = M / w, ry = M / h;
   std::vector<std::vector<double>> local(polys);
   for (auto& p : local)
@@ -36,8 +41,7 @@ void bitmask_target(const std::vector<uint8_t>& orig, const ResizePlan& p, const
   // Pixel (iy, ix) of the resized, flipped bitmask, read from the original (nearest, centre rule).
   auto aug = [&](int iy, int ix) -> float {
     int sx = p.flip ? W - 1 - ix : ix;
-    int ox = std::min(p.in_w - 1, int((sx + 0.5) / p.sx));
-    int oy = std::min(p.in_h - 1, int((iy + 0.5) / p.sy));
+    int ox = nearest_src(sx, p.in_w, W), oy = nearest_src(iy, p.in_h, H);
     return orig[size_t(ox) * p.in_h + size_t(oy)];
   };
   // RoIAlign's bilinear sample with its border rules (zero outside [-1, size], clamp inside).
@@ -95,7 +99,7 @@ std::vector<uint8_t> render_mask(const GtMask& m, const ResizePlan& p) {
   for (int y = 0; y < p.out_h; ++y)
     for (int x = 0; x < p.out_w; ++x) {
       int sx = p.flip ? p.out_w - 1 - x : x;
-      int ox = std::min(p.in_w - 1, int((sx + 0.5) / p.sx)), oy = std::min(p.in_h - 1, int((y + 0.5) / p.sy));
+      int ox = nearest_src(sx, p.in_w, p.out_w), oy = nearest_src(y, p.in_h, p.out_h);
       out[size_t(y) * p.out_w + x] = orig[size_t(ox) * p.in_h + size_t(oy)];
     }
   return out;
@@ -113,6 +117,7 @@ void mask_targets(const Targets& t, const ResizePlan& p, const float* boxes, con
     int g = gt_index[i];
     MABDET_ASSERT(g >= 0 && g < int(t.masks.size()), "gt index ", g, " of ", t.masks.size(), " masks");
     const GtMask& m = t.masks[size_t(g)];
+    if (m.empty()) fail("annotation id ", t.ann_ids[size_t(g)], " has no segmentation, but mask targets were asked for");
     float* o = out + size_t(i) * M * M;
     if (m.kind == GtMask::Kind::Polygons) {
       polygon_target(transformed(m, p), boxes + 4 * i, M, o);

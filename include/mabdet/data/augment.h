@@ -37,6 +37,8 @@ ResizePlan plan_augment(int w, int h, const AugmentCfg& cfg, bool train, Rng& rn
 
 // Box x1,y1,x2,y2 through the plan, clipped to the output image.
 void transform_box(const ResizePlan& p, const float in[4], float out[4]);
+// Back from the resized (and flipped) image to the original one, clipped: for detections.
+void inverse_transform_box(const ResizePlan& p, const float in[4], float out[4]);
 // Polygon x,y pairs through the plan (not clipped: rasterization clips).
 void transform_polygon(const ResizePlan& p, const std::vector<double>& in, std::vector<double>& out);
 

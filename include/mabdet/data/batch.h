@@ -38,10 +38,11 @@ struct Batch {
   int size() const { return int(meta.size()); }
 };
 
-// One image through decode, augmentation and ground-truth mapping, into slot `slot` of `out`
-// (already shaped). The image must decode to the json's width and height.
+// One image's annotations through its plan: boxes mapped and clipped (those left empty dropped),
+// crowds apart, masks copied in their compact form when keep_masks.
 Targets build_targets(const ImageRecord& rec, const ResizePlan& plan, bool keep_masks);
-// Assembles a batch from dataset indices with per-image plans (the loader draws those).
+// Decodes, resizes, flips and normalizes the images at `indices` with their plans (the loader
+// draws those) into `out`, reusing its buffers. Each image must decode to the json's size.
 void assemble_batch(const CocoDataset& ds, const std::vector<int64_t>& indices, const std::vector<ResizePlan>& plans,
                     const AugmentCfg& cfg, bool keep_masks, Batch& out, std::vector<float>& scratch);
 

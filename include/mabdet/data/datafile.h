@@ -21,6 +21,10 @@ struct DataFile {
 
 DataFile read_datafile(const std::string& path);
 std::vector<std::string> read_names(const std::string& path);  // one name per line, blank lines skipped
+// Loads split "train" or "val" of a .data file and checks its categories. filter_empty applies to
+// training only: evaluation keeps every image, as COCO evaluation counts them all. The caller
+// prints ds.report (messages, then summary()).
+CocoDataset load_split(const DataFile& df, const std::string& split, bool masks);
 // Fails, naming the files, when `classes` or the names file disagree with the json's categories.
 void check_categories(const DataFile& df, const CocoDataset& ds);
 

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -19,8 +20,17 @@ struct LoaderOptions {
   int prefetch = 4;        // batches ready or in flight ahead of the consumer
   bool train = true;       // shuffle per epoch, random sizes and flips, endless epochs, drop last
   bool masks = true;       // carry GT masks in Targets
+  bool group_aspect = true;  // training: batch landscape with landscape, portrait with portrait
   uint64_t seed = 1;
 };
+
+using EpochBatches = std::vector<std::vector<int64_t>>;  // dataset indices, batch by batch
+
+// One epoch's batches. Training: a seeded shuffle (seed, epoch), then batches filled in that order
+// -- with group_aspect, from two queues by orientation (w >= h, w < h), as Detectron2 groups them,
+// which cuts padding -- and leftovers that do not fill a batch dropped; the count is the same
+// every epoch. Evaluation: json order, the last batch possibly partial.
+EpochBatches epoch_batches(const CocoDataset& ds, const LoaderOptions& opt, int64_t epoch);
 
 class BatchLoader {
  public:
@@ -45,13 +55,16 @@ class BatchLoader {
   };
   void worker();
   void produce(int64_t number, Batch& out, std::vector<float>& scratch) const;
-  std::vector<int64_t> epoch_order(int64_t epoch) const;
+  // The epoch's batches, computed once and shared by the workers (COCO: 118k entries).
+  std::shared_ptr<const EpochBatches> batches_for(int64_t epoch) const;
 
   const CocoDataset& ds_;
   AugmentCfg cfg_;
   LoaderOptions opt_;
   int64_t per_epoch_ = 0, total_ = -1;  // total_: -1 = endless (training)
   std::vector<float> scratch_;          // for threads == 0
+  mutable std::mutex order_mu_;
+  mutable std::vector<std::pair<int64_t, std::shared_ptr<const EpochBatches>>> epochs_;  // the last two
 
   std::mutex mu_;
   std::condition_variable cv_;
