@@ -94,3 +94,178 @@ TEST_CASE("CUDA ops match the CPU reference") {
     check_close(sum, gsum, 1e-5f, "channel_dot");
   }
 }
+
+namespace {
+void check_same_idx(const IndexTensor& cpu, const IndexTensor& gpu, const char* what) {
+  IndexTensor g = gpu.clone(Device::CPU);
+  REQUIRE(g.shape() == cpu.shape());
+  size_t bad = 0, first = cpu.size();
+  for (size_t i = 0; i < cpu.size(); ++i)
+    if (cpu[i] != g[i]) {
+      if (!bad) first = i;
+      ++bad;
+    }
+  INFO(what << ": " << bad << " indices differ, first at " << first);
+  CHECK(bad == 0);
+}
+// Coarse values (multiples of 0.25 in [-1, 1]) so pooling windows hold ties.
+Tensor coarse(Shape s, uint64_t seed) {
+  Tensor t = random(s, seed);
+  for (size_t i = 0; i < t.size(); ++i) t[i] = std::round(t[i] * 4.f) / 4.f;
+  return t;
+}
+}  // namespace
+
+TEST_CASE("CUDA layer and norm ops match the CPU reference") {
+  if (!have_gpu()) return;
+  const Device G = Device::CUDA, C = Device::CPU;
+  SUBCASE("copy") {
+    Tensor x = random({1, 1, 1, 1001}, 20), y(x.shape()), gx = x.clone(G), gy(x.shape(), G);
+    ops::copy(C, x.size(), x.data(), y.data());
+    ops::copy(G, gx.size(), gx.data(), gy.data());
+    check_close(y, gy, 0.f, "copy");
+  }
+  SUBCASE("norm ops per channel and per plane") {
+    // hw 63 (one warp per block, partly idle) and hw 323 (several warps; per channel N*hw = 646).
+    for (Shape s : {Shape{3, 5, 7, 9}, Shape{2, 3, 17, 19}, Shape{1, 7, 1, 1}})
+      for (ops::Per per : {ops::Per::Channel, ops::Per::Plane}) {
+        CAPTURE(s.str());
+        CAPTURE(int(per));
+        const int ks = per == ops::Per::Channel ? s.c : s.n * s.c;
+        Tensor x = random(s, 21), b = random(s, 22), dy = random(s, 23);
+        Tensor gxx = x.clone(G), gb = b.clone(G), gdy = dy.clone(G);
+        Tensor ctr = random({1, ks}, 24), sc = random({1, ks}, 25), sh = random({1, ks}, 26);
+        Tensor gctr = ctr.clone(G), gsc = sc.clone(G), gsh = sh.clone(G);
+        Tensor out(Shape{1, ks}), gout({1, ks}, G);
+        ops::norm_sum(C, s, per, x.data(), out.data());
+        ops::norm_sum(G, s, per, gxx.data(), gout.data());
+        check_close(out, gout, 1e-5f, "norm_sum");
+        for (bool centred : {true, false}) {
+          ops::norm_dot(C, s, per, x.data(), b.data(), centred ? ctr.data() : nullptr, out.data());
+          ops::norm_dot(G, s, per, gxx.data(), gb.data(), centred ? gctr.data() : nullptr, gout.data());
+          check_close(out, gout, 1e-5f, "norm_dot");
+          ops::norm_centered_sumsq(C, s, per, x.data(), centred ? ctr.data() : nullptr, out.data());
+          ops::norm_centered_sumsq(G, s, per, gxx.data(), centred ? gctr.data() : nullptr, gout.data());
+          check_close(out, gout, 1e-5f, "norm_centered_sumsq");
+        }
+        for (int mode = 0; mode < 4; ++mode) {  // scale and/or shift null
+          const float* a = mode & 1 ? sc.data() : nullptr;
+          const float* sft = mode & 2 ? sh.data() : nullptr;
+          const float* ga = mode & 1 ? gsc.data() : nullptr;
+          const float* gsft = mode & 2 ? gsh.data() : nullptr;
+          Tensor y(s), gy(s, G);
+          ops::norm_affine(C, s, per, x.data(), a, sft, y.data());
+          ops::norm_affine(G, s, per, gxx.data(), ga, gsft, gy.data());
+          check_close(y, gy, 1e-6f, "norm_affine");
+          Tensor xi = x.clone(), gxi = gxx.clone();  // y aliasing x
+          ops::norm_affine(C, s, per, xi.data(), a, sft, xi.data());
+          ops::norm_affine(G, s, per, gxi.data(), ga, gsft, gxi.data());
+          check_close(xi, gxi, 1e-6f, "norm_affine in place");
+        }
+        for (int mode = 0; mode < 4; ++mode) {  // b and/or c null (x null with b)
+          const bool hb = mode & 1, hc = mode & 2;
+          Tensor dx = random(s, 27), gdx = dx.clone(G);
+          ops::norm_backward_add(C, s, per, dy.data(), sc.data(), hb ? x.data() : nullptr, hb ? sh.data() : nullptr,
+                                 hc ? ctr.data() : nullptr, dx.data());
+          ops::norm_backward_add(G, s, per, gdy.data(), gsc.data(), hb ? gxx.data() : nullptr,
+                                 hb ? gsh.data() : nullptr, hc ? gctr.data() : nullptr, gdx.data());
+          check_close(dx, gdx, 1e-6f, "norm_backward_add");
+        }
+      }
+    // Empty batch: per-channel statistics are zeros on both devices.
+    Shape e{0, 3, 4, 4};
+    Tensor ex(e), gex(e, G), out = random({1, 3}, 28), gout = random({1, 3}, 29).clone(G);
+    ops::norm_sum(C, e, ops::Per::Channel, ex.data(), out.data());
+    ops::norm_sum(G, e, ops::Per::Channel, gex.data(), gout.data());
+    check_close(out, gout, 0.f, "norm_sum of an empty batch");
+  }
+  SUBCASE("maxpool: overlapping windows, padding, gaps, ties") {
+    const Shape in{2, 3, 9, 11};
+    // {size, stride, pad}: overlap with padding, plain 2x2/2, stride 1, pad == size-1, stride > size.
+    for (ops::PoolGeom g : {ops::PoolGeom{3, 2, 1}, ops::PoolGeom{2, 2, 0}, ops::PoolGeom{3, 1, 1},
+                            ops::PoolGeom{3, 2, 2}, ops::PoolGeom{5, 3, 2}, ops::PoolGeom{2, 3, 0}})
+      for (int ties = 0; ties < 2; ++ties) {
+        CAPTURE(g.size);
+        CAPTURE(g.stride);
+        CAPTURE(g.pad);
+        // Negative inputs throughout one case: the padding must still never win.
+        Tensor x = ties ? coarse(in, 30) : random(in, 31);
+        if (!ties)
+          for (size_t i = 0; i < x.size(); ++i) x[i] = -2.f - std::fabs(x[i]);
+        const Shape out{in.n, in.c, g.out(in.h), g.out(in.w)};
+        Tensor y(out), gy(out, G), gx = x.clone(G);
+        IndexTensor idx(out), gidx(out, G);
+        ops::maxpool(C, in, g, x.data(), y.data(), idx.data());
+        ops::maxpool(G, in, g, gx.data(), gy.data(), gidx.data());
+        check_close(y, gy, 0.f, "maxpool");
+        check_same_idx(idx, gidx, "maxpool argmax");
+        Tensor dy = random(out, 32), dx = random(in, 33), gdy = dy.clone(G), gdx = dx.clone(G);
+        ops::maxpool_backward(C, in, g, dy.data(), idx.data(), dx.data());
+        ops::maxpool_backward(G, in, g, gdy.data(), gidx.data(), gdx.data());
+        check_close(dx, gdx, 1e-6f, "maxpool_backward");
+      }
+  }
+  SUBCASE("global average pool") {
+    for (Shape in : {Shape{3, 5, 7, 9}, Shape{2, 3, 20, 21}, Shape{4, 6, 1, 1}}) {
+      CAPTURE(in.str());
+      Tensor x = random(in, 34), gx = x.clone(G), y(Shape{in.n, in.c}), gy({in.n, in.c}, G);
+      ops::plane_mean(C, in, x.data(), y.data());
+      ops::plane_mean(G, in, gx.data(), gy.data());
+      check_close(y, gy, 1e-6f, "plane_mean");
+      Tensor dy = random({in.n, in.c}, 35), dx = random(in, 36), gdy = dy.clone(G), gdx = dx.clone(G);
+      ops::plane_mean_backward(C, in, dy.data(), dx.data());
+      ops::plane_mean_backward(G, in, gdy.data(), gdx.data());
+      check_close(dx, gdx, 1e-6f, "plane_mean_backward");
+    }
+  }
+  SUBCASE("nearest upsampling") {
+    const Shape in{2, 3, 5, 7};
+    for (int stride : {1, 2, 3}) {
+      CAPTURE(stride);
+      const Shape out{in.n, in.c, in.h * stride, in.w * stride};
+      Tensor x = random(in, 37), gx = x.clone(G), y(out), gy(out, G);
+      ops::upsample_nearest(C, in, stride, x.data(), y.data());
+      ops::upsample_nearest(G, in, stride, gx.data(), gy.data());
+      check_close(y, gy, 0.f, "upsample_nearest");
+      Tensor dy = random(out, 38), dx = random(in, 39), gdy = dy.clone(G), gdx = dx.clone(G);
+      ops::upsample_nearest_backward(C, in, stride, dy.data(), dx.data());
+      ops::upsample_nearest_backward(G, in, stride, gdy.data(), gdx.data());
+      check_close(dx, gdx, 1e-6f, "upsample_nearest_backward");
+    }
+  }
+  SUBCASE("row ops: centring, softmax cross-entropy") {
+    for (int cols : {1, 5, 37, 300, 1000}) {
+      CAPTURE(cols);
+      const int rows = 7;
+      const Shape s{1, 1, rows, cols};
+      Tensor x = random(s, 40), gx = x.clone(G), y(s), gy(s, G);
+      ops::center_rows(C, rows, cols, x.data(), y.data());
+      ops::center_rows(G, rows, cols, gx.data(), gy.data());
+      check_close(y, gy, 1e-6f, "center_rows");
+      ops::center_rows(C, rows, cols, x.data(), x.data());
+      ops::center_rows(G, rows, cols, gx.data(), gx.data());
+      check_close(x, gx, 1e-6f, "center_rows in place");
+      // Large logits: exp overflows without the max subtraction, and the label's probability underflows.
+      Tensor z = random(s, 41);
+      for (size_t i = 0; i < z.size(); ++i) z[i] *= 60.f;
+      IndexTensor labels(Shape{1, 1, 1, rows});
+      Rng rng(42);
+      for (int r = 0; r < rows; ++r) labels[size_t(r)] = rng.randint(cols);
+      Tensor gz = z.clone(G), p(s), gp(s, G), loss(Shape{1, rows}), gloss({1, rows}, G);
+      IndexTensor glabels = labels.clone(G);
+      ops::softmax_cross_entropy(C, rows, cols, z.data(), labels.data(), p.data(), loss.data());
+      ops::softmax_cross_entropy(G, rows, cols, gz.data(), glabels.data(), gp.data(), gloss.data());
+      check_close(p, gp, 1e-5f, "softmax");
+      check_close(loss, gloss, 1e-5f, "cross-entropy");
+      Tensor p2(s), gp2(s, G), untouched = random({1, rows}, 43), guntouched = untouched.clone(G);
+      ops::softmax_cross_entropy(C, rows, cols, z.data(), nullptr, p2.data(), untouched.data());
+      ops::softmax_cross_entropy(G, rows, cols, gz.data(), nullptr, gp2.data(), guntouched.data());
+      check_close(p2, gp2, 1e-5f, "softmax without labels");
+      check_close(untouched, guntouched, 0.f, "loss left alone without labels");
+      Tensor dx = random(s, 44), gdx = dx.clone(G);
+      ops::softmax_cross_entropy_backward(C, rows, cols, p.data(), labels.data(), 0.5f, dx.data());
+      ops::softmax_cross_entropy_backward(G, rows, cols, gp.data(), glabels.data(), 0.5f, gdx.data());
+      check_close(dx, gdx, 1e-5f, "softmax_cross_entropy_backward");
+    }
+  }
+}

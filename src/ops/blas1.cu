@@ -1,0 +1,13 @@
+// CUDA twin of ops::copy (blas1.cpp); axpy and scale live in elementwise.cu.
+#include "mabdet/ops.h"
+#include "ops/cuda_common.h"
+
+namespace mabdet::ops {
+
+// Ordered with the kernels on the default stream, so no host synchronization is needed.
+void copy_cuda(size_t n, const float* x, float* y) {
+  if (!n) return;
+  cuda_check(cudaMemcpyAsync(y, x, n * sizeof(float), cudaMemcpyDeviceToDevice, 0), "copy");
+}
+
+}  // namespace mabdet::ops
