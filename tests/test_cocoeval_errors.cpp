@@ -82,7 +82,7 @@ TEST_CASE("cocoeval errors: results naming unknown images or categories, missing
       {"truncated.json",
        R"([{"image_id": 1, "category_id": 1, "bbox": [1,2,3,4], "score": 0.5},
            {"image_id": 1, "category_id": )",
-       {"truncated.json", "malformed json"}},
+       {"truncated.json", "entry 1", "malformed json"}},
       {"missing_comma.json",
        R"([{"image_id": 1, "category_id": 1, "bbox": [1,2,3,4], "score": 0.5},
            {"image_id": 1, "category_id": 1, "bbox": [1,2,3,4], "score": 0.5},

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "mabdet/byte_arena.h"
 #include "mabdet/mask.h"
 
 namespace mabdet {
@@ -23,7 +24,7 @@ enum class IouType { Bbox, Segm };
 IouType parse_iou_type(const std::string& s);  // "bbox" | "segm"
 
 // Segmentations as COCO json holds them, kept compact until evaluation needs a mask: compressed
-// count strings stay strings, polygons and uncompressed counts stay numbers.
+// count strings stay strings (in one arena), polygons and uncompressed counts stay numbers.
 class SegmStore {
  public:
   enum Kind : uint8_t { kNone, kPolygons, kCounts, kString };
@@ -46,7 +47,7 @@ class SegmStore {
     uint64_t off;      // into chars_ or nums_
   };
   std::vector<Entry> entries_;
-  std::string chars_;
+  ByteArena chars_;
   std::vector<double> nums_;
 };
 

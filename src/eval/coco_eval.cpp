@@ -55,9 +55,11 @@ void group_by_image(const std::vector<Item>& items, size_t n_img, std::vector<ui
   order.resize(items.size());
   std::vector<uint32_t> pos(start.begin(), start.end() - 1);
   for (size_t i = 0; i < items.size(); ++i) order[pos[size_t(items[i].img)]++] = uint32_t(i);
+  // Ties by index = file order (a stable sort without its per-call buffer).
   for (size_t im = 0; im < n_img; ++im)
-    std::stable_sort(order.begin() + start[im], order.begin() + start[im + 1],
-                     [&](uint32_t a, uint32_t b) { return items[a].cat < items[b].cat; });
+    std::sort(order.begin() + start[im], order.begin() + start[im + 1], [&](uint32_t a, uint32_t b) {
+      return items[a].cat != items[b].cat ? items[a].cat < items[b].cat : a < b;
+    });
 }
 
 struct Evaluator {
@@ -96,10 +98,11 @@ struct Evaluator {
 
   void image_category(size_t im, const uint32_t* g, size_t G, const uint32_t* d0, size_t D0,
                       Work& w) {
-    // Detections by descending score, ties in file order, at most 100.
+    // Detections by descending score, ties in file order (= index order), at most 100.
     w.dets.assign(d0, d0 + D0);
-    std::stable_sort(w.dets.begin(), w.dets.end(), [&](uint32_t a, uint32_t b) {
-      return res.dets[a].score > res.dets[b].score;
+    std::sort(w.dets.begin(), w.dets.end(), [&](uint32_t a, uint32_t b) {
+      const double sa = res.dets[a].score, sb = res.dets[b].score;
+      return sa != sb ? sa > sb : a < b;
     });
     const size_t D = std::min<size_t>(D0, size_t(kMaxDets[M - 1]));
     w.dets.resize(D);
@@ -242,52 +245,68 @@ struct Evaluator {
   void accumulate() {
     precision.assign(size_t(T) * R * K * A * M, -1.0);
     recall.assign(size_t(T) * K * A * M, -1.0);
-    std::vector<std::vector<uint32_t>> by_cat(K);
+    struct Key {
+      double score;
+      int32_t img;
+      uint32_t det;
+    };
+    std::vector<std::vector<Key>> by_cat(K);
     for (size_t i = 0; i < res.dets.size(); ++i)
-      if (outcome[i].rank != kNotKept) by_cat[size_t(res.dets[i].cat)].push_back(uint32_t(i));
+      if (outcome[i].rank != kNotKept)
+        by_cat[size_t(res.dets[i].cat)].push_back({res.dets[i].score, res.dets[i].img, uint32_t(i)});
 #pragma omp parallel
     {
-      std::vector<double> rc, pr;
+      std::vector<double> pr[T];
+      std::vector<DetOutcome> sorted;
 #pragma omp for schedule(dynamic, 1)
       for (int64_t kk = 0; kk < int64_t(K); ++kk) {
         const size_t k = size_t(kk);
-        std::vector<uint32_t>& L = by_cat[k];
+        std::vector<Key>& L = by_cat[k];
         // Score descending; ties by image order, then by rank: the stable sort of the
         // image-ordered concatenation.
-        std::sort(L.begin(), L.end(), [&](uint32_t a, uint32_t b) {
-          const auto &da = res.dets[a], &db = res.dets[b];
-          if (da.score != db.score) return da.score > db.score;
-          if (da.img != db.img) return da.img < db.img;
-          return outcome[a].rank < outcome[b].rank;
+        std::sort(L.begin(), L.end(), [&](const Key& a, const Key& b) {
+          if (a.score != b.score) return a.score > b.score;
+          if (a.img != b.img) return a.img < b.img;
+          return outcome[a.det].rank < outcome[b.det].rank;
         });
+        sorted.clear();
+        for (const Key& key : L) sorted.push_back(outcome[key.det]);
+        std::vector<Key>().swap(L);
         for (int a = 0; a < A; ++a) {
           const int64_t np = npig[k * A + size_t(a)];
           if (np == 0) continue;
           for (int m = 0; m < M; ++m) {
             const uint16_t max_rank = uint16_t(kMaxDets[m]);
-            for (int t = 0; t < T; ++t) {
-              const uint16_t bit = uint16_t(1u << t);
-              rc.clear();
-              pr.clear();
-              double tp = 0, fp = 0;
-              // Ignored detections are neither true nor false positives; leaving them out of
-              // the curve changes no interpolated precision (they repeat the previous point).
-              for (uint32_t i : L) {
-                const DetOutcome& o = outcome[i];
-                if (o.rank >= max_rank || (o.ig[a] & bit)) continue;
-                if (o.tp[a] & bit) tp += 1;
-                else fp += 1;
-                rc.push_back(tp / double(np));
-                pr.push_back(tp / (fp + tp + 2.220446049250313e-16));
+            double tp[T] = {}, fp[T] = {};
+            for (int t = 0; t < T; ++t) pr[t].clear();
+            // One sweep for all thresholds. Only true positives need a point on the curve: the
+            // recall-thresholded lookup lands on the first point reaching a recall, always a
+            // true positive, and a false positive's precision never exceeds the true positive
+            // before it, so it never raises the interpolated (suffix-maximum) precision.
+            // Ignored detections count as neither.
+            for (const DetOutcome& o : sorted) {
+              if (o.rank >= max_rank) continue;
+              const unsigned counted = ~unsigned(o.ig[a]) & ((1u << T) - 1);
+              const unsigned hit = o.tp[a] & counted;
+              for (int t = 0; t < T; ++t) {
+                if (hit >> t & 1) {
+                  tp[t] += 1;
+                  pr[t].push_back(tp[t] / (fp[t] + tp[t] + 2.220446049250313e-16));
+                } else if (counted >> t & 1) {
+                  fp[t] += 1;
+                }
               }
-              recall[ridx(t, k, a, m)] = tp / double(np);
-              for (size_t i = pr.size(); i-- > 1;)
-                if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+            }
+            for (int t = 0; t < T; ++t) {
+              recall[ridx(t, k, a, m)] = tp[t] / double(np);
+              std::vector<double>& p = pr[t];
+              for (size_t i = p.size(); i-- > 1;)
+                if (p[i] > p[i - 1]) p[i - 1] = p[i];
+              // Point i has recall (i + 1) / np, as pycocotools computes it.
               size_t pi = 0;
               for (int r = 0; r < R; ++r) {
-                pi = size_t(std::lower_bound(rc.begin() + long(pi), rc.end(), rec_thr[size_t(r)]) -
-                            rc.begin());
-                precision[pidx(t, r, k, a, m)] = pi < pr.size() ? pr[pi] : 0.0;
+                while (pi < p.size() && double(pi + 1) / double(np) < rec_thr[size_t(r)]) ++pi;
+                precision[pidx(t, r, k, a, m)] = pi < p.size() ? p[pi] : 0.0;
               }
             }
           }

@@ -24,7 +24,7 @@ struct CocoGtBuilder {
       Image im{0, -1, -1};
       bool has_id = false;
       for (auto f : el.get_object()) {
-        std::string_view k = f.unescaped_key();
+        od::raw_json_string k = f.key();
         if (k == "id") { im.id = json::get_id(f.value(), "id"); has_id = true; }
         else if (k == "height") im.h = json::get_id(f.value(), "height");
         else if (k == "width") im.w = json::get_id(f.value(), "width");
@@ -42,7 +42,7 @@ struct CocoGtBuilder {
       CocoCategory c{0, ""};
       bool has_id = false;
       for (auto f : el.get_object()) {
-        std::string_view k = f.unescaped_key();
+        od::raw_json_string k = f.key();
         if (k == "id") { c.id = json::get_id(f.value(), "id"); has_id = true; }
         else if (k == "name") c.name = std::string(std::string_view(f.value().get_string()));
       }
@@ -60,7 +60,7 @@ struct CocoGtBuilder {
       size_t nbox = 0;
       int64_t img_id = 0, cat_id = 0;
       for (auto f : el.get_object()) {
-        std::string_view k = f.unescaped_key();
+        od::raw_json_string k = f.key();
         if (k == "id") { a.id = json::get_id(f.value(), "id"); has_id = true; }
         else if (k == "image_id") { img_id = json::get_id(f.value(), "image_id"); has_img = true; }
         else if (k == "category_id") { cat_id = json::get_id(f.value(), "category_id"); has_cat = true; }
@@ -110,7 +110,7 @@ struct CocoGtBuilder {
         fail("malformed json (", simdjson::error_message(err), ")");
       }
       for (auto f : root) {
-        std::string_view k = f.unescaped_key();
+        od::raw_json_string k = f.key();
         if (k == "images") { section = "images"; idx = 0; images(f.value().get_array(), imgs, idx); }
         else if (k == "categories") {
           section = "categories"; idx = 0;
@@ -130,7 +130,7 @@ struct CocoGtBuilder {
         gt.cat_lookup_.push_back({gt.categories[i].id, int32_t(i)});
       doc.rewind();
       for (auto f : doc.get_object()) {
-        if (std::string_view(f.unescaped_key()) != "annotations") continue;
+        if (f.key() != "annotations") continue;
         section = "annotations"; idx = 0;
         annotations(f.value().get_array(), gt, idx);
       }

@@ -1,9 +1,11 @@
 // Loads detection results the way pycocotools' COCO.loadRes does (see CocoResults in
 // coco_eval.h), but names the file and entry on every problem instead of crashing or, for
 // unknown categories, silently ignoring the entry.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
+#include "eval/json_array_chunks.h"
 #include "eval/json_util.h"
 
 namespace mabdet {
@@ -85,28 +87,24 @@ void finish(const CocoGroundTruth& gt, CocoResults& res, const std::string& wher
 CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt, IouType iou) {
   CocoResults res;
   res.path = path;
-  simdjson::padded_string text;
-  if (simdjson::padded_string::load(path).get(text)) fail(path, ": cannot read file");
+  JsonArrayChunks chunks(path);  // throws, naming the file, if it is not a json list
+  // About 100 bytes per box result: reserving avoids regrowing (and re-faulting) the vector.
+  res.dets.reserve(std::min<size_t>(chunks.file_size() / 96 + 16, size_t(1) << 26));
   Mode mode = Mode::Unknown;
   size_t idx = 0;
-  bool in_array = false;
-  {
-    od::parser parser;
-    json::Scratch s;
-    try {
-      od::document doc = parser.iterate(text);
-      od::array arr;
-      if (auto err = doc.get_array().get(arr)) {
-        if (err == simdjson::INCORRECT_TYPE) fail("the top level is not a json list of results");
-        fail("malformed json (", simdjson::error_message(err), ")");
-      }
-      in_array = true;
-      for (auto el : arr) {
+  od::parser parser;
+  json::Scratch s;
+  const char* piece;
+  size_t len, cap;
+  try {
+    while (chunks.next(piece, len, cap)) {
+      od::document doc = parser.iterate(piece, len, cap);
+      for (auto el : doc.get_array()) {
         Entry e;
         od::object obj;
         if (el.get_object().get(obj)) fail("is not a json object");
         for (auto f : obj) {
-          std::string_view k = f.unescaped_key();
+          od::raw_json_string k = f.key();
           if (k == "image_id") { e.img = json::get_id(f.value(), "image_id"); e.has_img = true; }
           else if (k == "category_id") { e.cat = json::get_id(f.value(), "category_id"); e.has_cat = true; }
           else if (k == "score") { e.score = json::get_num(f.value(), "score"); e.has_score = true; }
@@ -119,16 +117,16 @@ CocoResults CocoResults::load(const std::string& path, const CocoGroundTruth& gt
         add_entry(e, mode, gt, res);
         ++idx;
       }
-      in_array = false;
-    } catch (const simdjson::simdjson_error& e) {
-      if (in_array) fail(path, ": entry ", idx, ": malformed json (", e.what(), ")");
-      fail(path, ": malformed json (", e.what(), ")");
-    } catch (const Error& e) {
-      if (in_array) fail(path, ": entry ", idx, ": ", e.what());
-      fail(path, ": ", e.what());
     }
+  } catch (const simdjson::simdjson_error& e) {
+    fail(path, ": entry ", idx, ": malformed json (", e.what(), ")");
+  } catch (const JsonElementError& e) {
+    fail(path, ": entry ", idx, ": ", e.what());
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    if (msg.rfind(path + ":", 0) == 0) throw;  // already names the file (from the chunk reader)
+    fail(path, ": entry ", idx, ": ", msg);
   }
-  text = simdjson::padded_string();  // the text is no longer needed: free it before decoding
   if (mode == Mode::Mask) finish(gt, res, path);
   return res;
 }

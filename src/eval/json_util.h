@@ -71,7 +71,7 @@ inline uint32_t get_segm(od::value v, SegmStore& store, Scratch& s) {
   bool have_str = false, have_counts = false;
   s.nums.clear();
   for (auto f : v.get_object()) {
-    std::string_view key = f.unescaped_key();
+    od::raw_json_string key = f.key();
     if (key == "size") {
       size_t n = 0;
       for (auto el : f.value().get_array()) {

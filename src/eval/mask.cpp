@@ -89,23 +89,38 @@ Rle rle_from_string(std::string_view s, uint32_t h, uint32_t w) {
 }
 
 Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
-  // Vertices on a 5x finer grid, then every grid point along each edge (Bresenham-like, walking
-  // the longer axis, always from the lower end so both directions give the same points).
-  const double scale = 5;
-  std::vector<int> x(k + 1), y(k + 1);
-  for (size_t j = 0; j < k; ++j) x[j] = int(scale * xy[2 * j] + .5);
-  for (size_t j = 0; j < k; ++j) y[j] = int(scale * xy[2 * j + 1] + .5);
   if (k == 0) return Rle{h, w, {h * w}};
-  x[k] = x[0];
-  y[k] = y[0];
-  std::vector<int> u, v;
-  size_t total = 0;
-  for (size_t j = 0; j < k; ++j)
-    total += size_t(std::max(std::abs(x[j] - x[j + 1]), std::abs(y[j] - y[j + 1]))) + 1;
-  u.reserve(total);
-  v.reserve(total);
+  // Vertices on a 5x finer grid; then every grid point along each edge (walking the longer axis,
+  // always from the lower end so both directions give the same points), consumed as generated.
+  const double scale = 5;
+  auto gx = [&](size_t j) { return int(scale * xy[2 * (j % k)] + .5); };
+  auto gy = [&](size_t j) { return int(scale * xy[2 * (j % k) + 1] + .5); };
+  // Where the boundary crosses a pixel column centre, record the first pixel below it: those
+  // column-major positions are where the mask toggles.
+  std::vector<uint32_t> a;
+  bool have_prev = false;
+  int pu = 0, pv = 0;
+  auto point = [&](int u, int v) {
+    if (have_prev && u != pu) {
+      // COCO tests (xi + .5) / 5 - .5 for being a whole number >= 0, i.e. xi = 5 * col + 2;
+      // the integer form is exact and avoids floating point on every boundary step.
+      const int xi = u < pu ? u : u - 1;
+      if (xi >= 2 && (xi - 2) % 5 == 0 && int64_t((xi - 2) / 5) <= int64_t(w) - 1) {
+        const double xd = double((xi - 2) / 5);
+        double yd = double(v < pv ? v : pv);
+        yd = (yd + .5) / scale - .5;
+        if (yd < 0) yd = 0;
+        else if (yd > h) yd = h;
+        yd = std::ceil(yd);
+        a.push_back(uint32_t(int(xd) * int(h) + int(yd)));
+      }
+    }
+    have_prev = true;
+    pu = u;
+    pv = v;
+  };
   for (size_t j = 0; j < k; ++j) {
-    int xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1];
+    int xs = gx(j), xe = gx(j + 1), ys = gy(j), ye = gy(j + 1);
     const int dx = std::abs(xe - xs), dy = std::abs(ys - ye);
     const bool flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye);
     if (flip) {
@@ -113,35 +128,18 @@ Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
       std::swap(ys, ye);
     }
     if (dx >= dy) {
-      const double s = double(ye - ys) / dx;
+      const double sl = double(ye - ys) / dx;
       for (int d = 0; d <= dx; ++d) {
         const int t = flip ? dx - d : d;
-        u.push_back(t + xs);
-        v.push_back(int(ys + s * t + .5));
+        point(t + xs, int(ys + sl * t + .5));
       }
     } else {
-      const double s = double(xe - xs) / dy;
+      const double sl = double(xe - xs) / dy;
       for (int d = 0; d <= dy; ++d) {
         const int t = flip ? dy - d : d;
-        v.push_back(t + ys);
-        u.push_back(int(xs + s * t + .5));
+        point(int(xs + sl * t + .5), t + ys);
       }
     }
-  }
-  // Where the boundary crosses a pixel column centre, record the first pixel below it: those
-  // column-major positions are where the mask toggles.
-  std::vector<uint32_t> a;
-  for (size_t j = 1; j < u.size(); ++j) {
-    if (u[j] == u[j - 1]) continue;
-    double xd = double(u[j] < u[j - 1] ? u[j] : u[j] - 1);
-    xd = (xd + .5) / scale - .5;
-    if (std::floor(xd) != xd || xd < 0 || xd > double(size_t(w) - 1)) continue;
-    double yd = double(v[j] < v[j - 1] ? v[j] : v[j - 1]);
-    yd = (yd + .5) / scale - .5;
-    if (yd < 0) yd = 0;
-    else if (yd > h) yd = h;
-    yd = std::ceil(yd);
-    a.push_back(uint32_t(int(xd) * int(h) + int(yd)));
   }
   a.push_back(h * w);
   std::sort(a.begin(), a.end());

@@ -12,8 +12,7 @@ uint32_t SegmStore::add_none() {
 }
 
 uint32_t SegmStore::add_string(std::string_view counts, uint32_t h, uint32_t w) {
-  entries_.push_back({kString, h, w, uint32_t(counts.size()), chars_.size()});
-  chars_.append(counts);
+  entries_.push_back({kString, h, w, uint32_t(counts.size()), chars_.append(counts)});
   return uint32_t(entries_.size() - 1);
 }
 
@@ -37,7 +36,7 @@ Rle SegmStore::to_rle(uint32_t i, uint32_t img_h, uint32_t img_w) const {
     case kNone:
       fail("has no segmentation");
     case kString:
-      return rle_from_string(std::string_view(chars_).substr(e.off, e.n), e.h, e.w);
+      return rle_from_string(chars_.view(e.off, e.n), e.h, e.w);
     case kCounts: {
       Rle r{e.h, e.w, {}};
       r.counts.reserve(e.n);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Differential test against pycocotools (pyenv python3 3.11 with pycocotools, first on PATH):
-#  1. mask ops: a fresh seeded set of random masks/polygons/boxes with pycocotools' answers, read
+#  1. mask ops: a fresh seeded set of 2000 random mask/polygon/box cases with pycocotools' answers, read
 #     by the doctest case "mask: pycocotools agreement" (exact equality);
 #  2. evaluation: 24 seeded random cases, 5 runs each (bbox/segm over bbox-only, mask-only and
 #     combined results), `./mabdet cocoeval --json` vs COCOeval to 1e-4.
@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=build/cocoeval_diff
 rm -rf "$work"; mkdir -p "$work"
-python3 scripts/cocoeval/gen_mask_cases.py 20240611 300 "$work/mask_cases.json"
+python3 scripts/cocoeval/gen_mask_cases.py 20240611 2000 "$work/mask_cases.json"
 MABDET_MASK_CASES="$work/mask_cases.json" build/mabdet_tests -tc="mask: pycocotools agreement*"
 cases=()
 for seed in $(seq 101 124); do
