@@ -65,6 +65,8 @@ $(BUILD)/mabdet_tests: $(TEST_OBJS) $(LIB)
 # COCO evaluation must round like pycocotools (built without FMA): a fused multiply-add in polygon
 # rasterization, box IoU or the IoU thresholds changes last bits and, at ties, pixels and matches.
 $(BUILD)/src/eval/%.o: CXXFLAGS += -ffp-contract=off
+# Mask targets map polygons as Detectron2 does in numpy (no FMA), for the same pixels.
+$(BUILD)/src/data/mask_target.o: CXXFLAGS += -ffp-contract=off
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)

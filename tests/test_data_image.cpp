@@ -48,6 +48,10 @@ TEST_CASE("image: PNG exact, JPEG close, both decoders agree, truncated JPEG rej
   INFO("decoder: ", image_decoder_name());
   CHECK(png.pix == png_stb.pix);             // PNG is lossless: same pixels from either decoder
   CHECK(mean_abs_diff(jpg, jpg_stb) < 1.0);  // JPEG: IDCT and upsampling rounding only
+  write_file(tmp / "p.jpg", jpg_bytes + std::string(5000, 'x'));  // data after EOI is allowed
+  CHECK(decode_image(tmp / "p.jpg").pix == jpg.pix);
+  write_file(tmp / "p.png", png_bytes + std::string(100, 'x'));  // and after IEND
+  CHECK(decode_image(tmp / "p.png").pix == src.pix);
   write_file(tmp / "t.jpg", jpg_bytes.substr(0, jpg_bytes.size() * 2 / 3));
   CHECK_THROWS_WITH_AS(decode_image(tmp / "t.jpg"), (tmp / "t.jpg" + ": truncated JPEG (no end-of-image marker)").c_str(),
                        Error);

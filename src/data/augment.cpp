@@ -93,16 +93,6 @@ void inverse_transform_box(const ResizePlan& p, const float in[4], float out[4])
   out[3] = float(std::clamp(in[3] * sy, 0.0, double(p.in_h)));
 }
 
-void transform_polygon(const ResizePlan& p, const std::vector<double>& in, std::vector<double>& out) {
-  const double sx = double(p.out_w) / p.in_w, sy = double(p.out_h) / p.in_h;
-  out.resize(in.size());
-  for (size_t i = 0; i + 1 < in.size(); i += 2) {
-    double x = in[i] * sx;
-    out[i] = p.flip ? p.out_w - x : x;
-    out[i + 1] = in[i + 1] * sy;
-  }
-}
-
 namespace {
 // Separable resampling taps for one axis: output i reads `count` inputs from `first`, weighted.
 // Triangle filter widened by the shrink factor (so shrinking averages instead of aliasing),

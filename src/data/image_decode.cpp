@@ -39,12 +39,16 @@ void check_complete(const uint8_t* d, size_t n, const std::string& name) {
   static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   static const uint8_t iend[8] = {'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
   if (n >= 8 && !std::memcmp(d, png_sig, 8)) {
-    if (n < 20 || std::memcmp(d + n - 8, iend, 8)) fail(name, ": truncated PNG (no IEND chunk at the end)");
+    // Scanned back from the end, so data some tools append after IEND is allowed.
+    bool found = false;
+    for (size_t i = n - 8; i >= 8 && !found; --i) found = !std::memcmp(d + i, iend, 8);
+    if (!found) fail(name, ": truncated PNG (no IEND chunk)");
   } else if (n >= 2 && d[0] == 0xFF && d[1] == 0xD8) {
-    // Some writers pad after EOI; look for it among the last bytes.
-    size_t from = n > 64 ? n - 64 : 0;
+    // Scan back from the end: some writers append data after EOI, so any EOI passes. (An EXIF
+    // thumbnail's own EOI can hide a cut in the main image: never a false alarm, sometimes a miss;
+    // stb_image then rejects the file itself.)
     bool eoi = false;
-    for (size_t i = from; i + 1 < n; ++i) eoi |= d[i] == 0xFF && d[i + 1] == 0xD9;
+    for (size_t i = n - 1; i >= 1 && !eoi; --i) eoi = d[i - 1] == 0xFF && d[i] == 0xD9;
     if (!eoi) fail(name, ": truncated JPEG (no end-of-image marker)");
   }
 }

@@ -76,6 +76,18 @@ std::vector<std::vector<double>> transformed(const GtMask& m, const ResizePlan& 
 }
 }  // namespace
 
+// Here rather than in augment.cpp: this file is built without FMA contraction (see Makefile), so
+// x * s and W - x * s round as in Detectron2's numpy.
+void transform_polygon(const ResizePlan& p, const std::vector<double>& in, std::vector<double>& out) {
+  const double sx = double(p.out_w) / p.in_w, sy = double(p.out_h) / p.in_h;
+  out.resize(in.size());
+  for (size_t i = 0; i + 1 < in.size(); i += 2) {
+    double x = in[i] * sx;
+    out[i] = p.flip ? p.out_w - x : x;
+    out[i + 1] = in[i + 1] * sy;
+  }
+}
+
 Rle gt_mask_rle(const GtMask& m, int h, int w) {
   switch (m.kind) {
     case GtMask::Kind::Polygons: return merge_polygons(m.polygons, uint32_t(h), uint32_t(w));

@@ -21,7 +21,7 @@ json.dump({"images": [img], "annotations": [ann],
 PY
 ./mabdet gendata "$tmp/g" --train 1 --val 0 --size 32 --height 40 >/dev/null
 cp "$tmp/g/train/000001.png" "$tmp/coco/train2017/1.png"
-if out=$(./mabdet databench "$tmp/coco.data" --batches 1 --threads 0 --batch 1 2>&1); then echo "expected a size mismatch"; exit 1; fi
+if out=$(./mabdet databench "$tmp/coco.data" --batches 2 --threads 0 --batch 1 2>&1); then echo "expected a size mismatch"; exit 1; fi
 echo "$out" | grep -q "train2017/1.png: image is 32x40 but .*instances_train2017.json says 8x8 (image id 1)" \
   || { echo "unexpected: $out"; exit 1; }
 echo "coco.data template: ok"

@@ -39,8 +39,6 @@ ResizePlan plan_augment(int w, int h, const AugmentCfg& cfg, bool train, Rng& rn
 void transform_box(const ResizePlan& p, const float in[4], float out[4]);
 // Back from the resized (and flipped) image to the original one, clipped: for detections.
 void inverse_transform_box(const ResizePlan& p, const float in[4], float out[4]);
-// Polygon x,y pairs through the plan (not clipped: rasterization clips).
-void transform_polygon(const ResizePlan& p, const std::vector<double>& in, std::vector<double>& out);
 
 // Resizes (bilinear; antialiased when shrinking, as PIL does), flips and normalizes `src` into
 // three planes of `dst` (channel c at dst + c * plane, row stride `stride`), RGB order.

@@ -17,6 +17,8 @@ namespace mabdet {
 
 struct Targets;
 
+// Polygon x,y pairs through the plan (not clipped: rasterization clips).
+void transform_polygon(const ResizePlan& p, const std::vector<double>& in, std::vector<double>& out);
 // The mask at the original image size (h x w). Polygons are rasterized and merged.
 Rle gt_mask_rle(const GtMask& m, int h, int w);
 // The mask in the augmented image: plan.out_h x plan.out_w bytes (0/1), ROW-major.
