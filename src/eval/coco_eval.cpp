@@ -276,13 +276,14 @@ struct Evaluator {
     recall.assign(size_t(T) * K * A * M, -1.0);
     struct Key {
       double score;
-      int32_t img;
+      uint64_t order;  // image index, then rank within the image: the concatenation order
       uint32_t det;
     };
     std::vector<std::vector<Key>> by_cat(K);
     for (size_t i = 0; i < res.dets.size(); ++i)
       if (outcome[i].rank != kNotKept)
-        by_cat[size_t(res.dets[i].cat)].push_back({res.dets[i].score, res.dets[i].img, uint32_t(i)});
+        by_cat[size_t(res.dets[i].cat)].push_back(
+            {res.dets[i].score, uint64_t(res.dets[i].img) << 16 | outcome[i].rank, uint32_t(i)});
 #pragma omp parallel
     {
       std::vector<double> pr[T];
@@ -293,10 +294,8 @@ struct Evaluator {
         std::vector<Key>& L = by_cat[k];
         // Score descending; ties by image order, then by rank: the stable sort of the
         // image-ordered concatenation.
-        std::sort(L.begin(), L.end(), [&](const Key& a, const Key& b) {
-          if (a.score != b.score) return a.score > b.score;
-          if (a.img != b.img) return a.img < b.img;
-          return outcome[a.det].rank < outcome[b.det].rank;
+        std::sort(L.begin(), L.end(), [](const Key& a, const Key& b) {
+          return a.score != b.score ? a.score > b.score : a.order < b.order;
         });
         sorted.clear();
         for (const Key& key : L) sorted.push_back(outcome[key.det]);
