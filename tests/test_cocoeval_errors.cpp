@@ -195,3 +195,24 @@ TEST_CASE("cocoeval: in-memory detections give the file's numbers (bbox and segm
   CHECK(rs.per_category_ap == fs_.per_category_ap);
   CHECK(rb.stats[0] > 0.05);  // a real comparison, not two empty evaluations
 }
+
+TEST_CASE("cocoeval: a 2-point polygon is rasterized (pycocotools 2.0.x crashes on it)") {
+  TmpDir t;
+  // The second annotation's only polygon has 4 values; the first is a regular square.
+  const auto gt = CocoGroundTruth::load(t.write("gt.json", R"({
+    "images": [{"id": 1, "width": 50, "height": 40}], "categories": [{"id": 1}],
+    "annotations": [
+      {"id": 1, "image_id": 1, "category_id": 1, "bbox": [10, 10, 20, 20], "area": 400, "iscrowd": 0,
+       "segmentation": [[10, 10, 10, 30, 30, 30, 30, 10]]},
+      {"id": 2, "image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "area": 25, "iscrowd": 0,
+       "segmentation": [[0, 0, 5, 5]]}]})"));
+  CocoDetection d;
+  d.image_id = 1;
+  d.category_id = 1;
+  d.score = 0.9;
+  const double sq[] = {10, 10, 10, 30, 30, 30, 30, 10};
+  d.segm = rle_from_polygon(sq, 4, 40, 50);
+  const auto r = coco_evaluate(gt, CocoResults::from_detections({d}, gt, IouType::Segm), IouType::Segm);
+  CHECK(r.stats[1] == doctest::Approx(51.0 / 101));  // AP50: recall 0.5 at precision 1
+  CHECK(r.stats[8] == doctest::Approx(0.5));              // AR100
+}

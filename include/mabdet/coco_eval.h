@@ -35,9 +35,9 @@ class SegmStore {
   uint32_t add_polygons(const std::vector<double>& coords, const std::vector<uint32_t>& lens);
   Kind kind(uint32_t i) const { return Kind(entries_[i].kind); }
   size_t size() const { return entries_.size(); }
-  // The mask the way pycocotools' annToRLE makes it: polygons rasterized at the image size (a
-  // first polygon of exactly 4 values makes pycocotools read every polygon as a box), RLEs at
-  // their own size. Throws mabdet::Error (without file context) if there is no usable mask.
+  // The mask the way pycocotools' annToRLE makes it: polygons rasterized at the image size and
+  // merged, RLEs at their own size. Throws mabdet::Error (without file context) if there is no
+  // usable mask.
   Rle to_rle(uint32_t i, uint32_t img_h, uint32_t img_w) const;
 
  private:

@@ -91,7 +91,10 @@ struct Evaluator {
     std::vector<Rle> gt_rle, dt_rle;
     std::vector<BoxXYWH> gt_box, dt_box;
     std::vector<uint32_t> gorder;
-    std::vector<uint8_t> ign, gtm;
+    std::vector<uint8_t> ign, crowd, gtm;             // in matching order
+    std::vector<double> gt_area, dt_area;
+    std::vector<uint8_t> gt_crowd, gt_id0, out_of_range;
+    uint16_t tp_bits[kMaxDets[M - 1]], ig_bits[kMaxDets[M - 1]];
     std::vector<int64_t> npig;
     int64_t id0 = 0;
   };
@@ -107,6 +110,7 @@ struct Evaluator {
     const size_t D = std::min<size_t>(D0, size_t(kMaxDets[M - 1]));
     w.dets.resize(D);
     for (size_t i = 0; i < D; ++i) outcome[w.dets[i]].rank = uint16_t(i);
+    w.out_of_range.resize(D);
     const size_t cat = size_t(G ? gt.anns[g[0]].cat : res.dets[d0[0]].cat);
 
     w.ious.assign(D * G, 0.0);
@@ -148,50 +152,75 @@ struct Evaluator {
       }
     }
 
+    // Per-pair data gathered once, so the matching loops below touch only small local arrays.
+    w.gt_area.resize(G);
+    w.gt_crowd.resize(G);
+    w.gt_id0.resize(G);
+    for (size_t j = 0; j < G; ++j) {
+      const auto& ann = gt.anns[g[j]];
+      w.gt_area[j] = ann.area;
+      w.gt_crowd[j] = ann.crowd;
+      w.gt_id0[j] = ann.id == 0;
+    }
+    w.dt_area.resize(D);
+    for (size_t d = 0; d < D; ++d) w.dt_area[d] = res.dets[w.dets[d]].area;
+
     for (int a = 0; a < A; ++a) {
       const double lo = kAreaRng[a][0], hi = kAreaRng[a][1];
       // Ground truth that is crowd or outside the range is "ignored"; it goes last (stable).
-      w.ign.resize(G);
+      // ign and crowd below are indexed in that order (jj), not in file order (j).
       w.gorder.clear();
-      for (size_t j = 0; j < G; ++j) {
-        const auto& ann = gt.anns[g[j]];
-        w.ign[j] = ann.crowd || ann.area < lo || ann.area > hi;
-        if (!w.ign[j]) w.gorder.push_back(uint32_t(j));
+      for (int pass = 0; pass < 2; ++pass)
+        for (size_t j = 0; j < G; ++j) {
+          const bool ig = w.gt_crowd[j] || w.gt_area[j] < lo || w.gt_area[j] > hi;
+          if (ig == bool(pass)) w.gorder.push_back(uint32_t(j));
+          if (pass == 0 && !ig) ++w.npig[cat * A + size_t(a)];
+        }
+      w.ign.resize(G);
+      w.crowd.resize(G);
+      for (size_t jj = 0; jj < G; ++jj) {
+        const uint32_t j = w.gorder[jj];
+        w.ign[jj] = w.gt_crowd[j] || w.gt_area[j] < lo || w.gt_area[j] > hi;
+        w.crowd[jj] = w.gt_crowd[j];
       }
-      w.npig[cat * A + size_t(a)] += int64_t(w.gorder.size());
-      for (size_t j = 0; j < G; ++j)
-        if (w.ign[j]) w.gorder.push_back(uint32_t(j));
+      for (size_t d = 0; d < D; ++d) {
+        const bool out_of_range = w.dt_area[d] < lo || w.dt_area[d] > hi;
+        w.tp_bits[d] = w.ig_bits[d] = 0;
+        w.out_of_range[d] = out_of_range;
+      }
 
       for (int t = 0; t < T; ++t) {
         w.gtm.assign(G, 0);
         const double t_iou = std::min(thr[size_t(t)], 1 - 1e-10);
+        const uint16_t bit = uint16_t(1u << t);
         for (size_t d = 0; d < D; ++d) {
+          const double* iou_row = &w.ious[d * G];
           double best = t_iou;
           long m = -1;
           for (size_t jj = 0; jj < G; ++jj) {
-            const uint32_t j = w.gorder[jj];
             // A matched ground truth is used up unless it is a crowd region.
-            if (w.gtm[jj] && !gt.anns[g[j]].crowd) continue;
+            if (w.gtm[jj] && !w.crowd[jj]) continue;
             // Once matched to a regular ground truth, ignored ones (sorted last) cannot win.
-            if (m > -1 && !w.ign[w.gorder[size_t(m)]] && w.ign[j]) break;
-            const double v = w.ious[d * G + j];
+            if (m > -1 && !w.ign[size_t(m)] && w.ign[jj]) break;
+            const double v = iou_row[w.gorder[jj]];
             if (v < best) continue;
             best = v;
             m = long(jj);
           }
-          DetOutcome& o = outcome[w.dets[d]];
-          const uint16_t bit = uint16_t(1u << t);
           if (m == -1) {
-            const double area = res.dets[w.dets[d]].area;
-            if (area < lo || area > hi) o.ig[a] |= bit;
+            if (w.out_of_range[d]) w.ig_bits[d] |= bit;
             continue;
           }
           w.gtm[size_t(m)] = 1;
-          const uint32_t j = w.gorder[size_t(m)];
-          if (w.ign[j]) o.ig[a] |= bit;
-          else o.tp[a] |= bit;
-          if (gt.anns[g[j]].id == 0 && a == 0) ++w.id0;
+          if (w.ign[size_t(m)]) w.ig_bits[d] |= bit;
+          else w.tp_bits[d] |= bit;
+          if (a == 0 && w.gt_id0[w.gorder[size_t(m)]]) ++w.id0;
         }
+      }
+      for (size_t d = 0; d < D; ++d) {
+        DetOutcome& o = outcome[w.dets[d]];
+        o.tp[a] = w.tp_bits[d];
+        o.ig[a] = w.ig_bits[d];
       }
     }
   }
@@ -247,13 +276,14 @@ struct Evaluator {
     recall.assign(size_t(T) * K * A * M, -1.0);
     struct Key {
       double score;
-      int32_t img;
+      uint64_t order;  // image index, then rank within the image: the concatenation order
       uint32_t det;
     };
     std::vector<std::vector<Key>> by_cat(K);
     for (size_t i = 0; i < res.dets.size(); ++i)
       if (outcome[i].rank != kNotKept)
-        by_cat[size_t(res.dets[i].cat)].push_back({res.dets[i].score, res.dets[i].img, uint32_t(i)});
+        by_cat[size_t(res.dets[i].cat)].push_back(
+            {res.dets[i].score, uint64_t(res.dets[i].img) << 16 | outcome[i].rank, uint32_t(i)});
 #pragma omp parallel
     {
       std::vector<double> pr[T];
@@ -264,10 +294,8 @@ struct Evaluator {
         std::vector<Key>& L = by_cat[k];
         // Score descending; ties by image order, then by rank: the stable sort of the
         // image-ordered concatenation.
-        std::sort(L.begin(), L.end(), [&](const Key& a, const Key& b) {
-          if (a.score != b.score) return a.score > b.score;
-          if (a.img != b.img) return a.img < b.img;
-          return outcome[a.det].rank < outcome[b.det].rank;
+        std::sort(L.begin(), L.end(), [](const Key& a, const Key& b) {
+          return a.score != b.score ? a.score > b.score : a.order < b.order;
         });
         sorted.clear();
         for (const Key& key : L) sorted.push_back(outcome[key.det]);

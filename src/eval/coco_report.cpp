@@ -29,7 +29,7 @@ std::string coco_summary_table(const CocoEvalResult& r, const CocoGroundTruth& g
   out += line;
   for (size_t k = 0; k < r.per_category_ap.size(); ++k) {
     const auto& [id, ap] = r.per_category_ap[k];
-    const std::string& name = k < gt.categories.size() ? gt.categories[k].name : std::string();
+    const std::string name = k < gt.categories.size() ? gt.categories[k].name : std::string();
     if (ap > -1)
       std::snprintf(line, sizeof line, " %8lld  %-24s %0.3f\n", (long long)id, name.c_str(), ap);
     else

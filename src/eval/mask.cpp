@@ -90,35 +90,31 @@ Rle rle_from_string(std::string_view s, uint32_t h, uint32_t w) {
 
 Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
   if (k == 0) return Rle{h, w, {h * w}};
-  // Vertices on a 5x finer grid; then every grid point along each edge (walking the longer axis,
-  // always from the lower end so both directions give the same points), consumed as generated.
+  // COCO walks the boundary on a 5x finer grid: vertices rounded to it, then every grid point
+  // along each edge (stepping along the longer axis; each edge's point formula does not depend on
+  // the walking direction). Wherever two consecutive points straddle a pixel column centre, the
+  // first pixel below the boundary there toggles the mask. Here the crossings are computed
+  // directly instead of materializing the points.
   const double scale = 5;
   auto gx = [&](size_t j) { return int(scale * xy[2 * (j % k)] + .5); };
   auto gy = [&](size_t j) { return int(scale * xy[2 * (j % k) + 1] + .5); };
-  // Where the boundary crosses a pixel column centre, record the first pixel below it: those
-  // column-major positions are where the mask toggles.
   std::vector<uint32_t> a;
-  bool have_prev = false;
-  int pu = 0, pv = 0;
-  auto point = [&](int u, int v) {
-    if (have_prev && u != pu) {
-      // COCO tests (xi + .5) / 5 - .5 for being a whole number >= 0, i.e. xi = 5 * col + 2;
-      // the integer form is exact and avoids floating point on every boundary step.
-      const int xi = u < pu ? u : u - 1;
-      if (xi >= 2 && (xi - 2) % 5 == 0 && int64_t((xi - 2) / 5) <= int64_t(w) - 1) {
-        const double xd = double((xi - 2) / 5);
-        double yd = double(v < pv ? v : pv);
-        yd = (yd + .5) / scale - .5;
-        if (yd < 0) yd = 0;
-        else if (yd > h) yd = h;
-        yd = std::ceil(yd);
-        a.push_back(uint32_t(int(xd) * int(h) + int(yd)));
-      }
-    }
-    have_prev = true;
-    pu = u;
-    pv = v;
+  // (u0, v0) then (u1, v1) consecutive on the walk.
+  auto pair = [&](int u0, int v0, int u1, int v1) {
+    if (u1 == u0) return;
+    // COCO tests (xi + .5) / 5 - .5 for being a whole number >= 0, i.e. xi = 5 * col + 2; the
+    // integer form is exact.
+    const int xi = u1 < u0 ? u1 : u1 - 1;
+    if (xi < 2 || (xi - 2) % 5 != 0 || int64_t((xi - 2) / 5) > int64_t(w) - 1) return;
+    double yd = double(v1 < v0 ? v1 : v0);
+    yd = (yd + .5) / scale - .5;
+    if (yd < 0) yd = 0;
+    else if (yd > h) yd = h;
+    yd = std::ceil(yd);
+    a.push_back(uint32_t((xi - 2) / 5 * int(h) + int(yd)));
   };
+  bool have_prev = false;
+  int pu = 0, pv = 0;  // last point of the previous edge
   for (size_t j = 0; j < k; ++j) {
     int xs = gx(j), xe = gx(j + 1), ys = gy(j), ye = gy(j + 1);
     const int dx = std::abs(xe - xs), dy = std::abs(ys - ye);
@@ -127,19 +123,32 @@ Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
       std::swap(xs, xe);
       std::swap(ys, ye);
     }
-    if (dx >= dy) {
-      const double sl = double(ye - ys) / dx;
-      for (int d = 0; d <= dx; ++d) {
-        const int t = flip ? dx - d : d;
-        point(t + xs, int(ys + sl * t + .5));
-      }
+    const bool along_x = dx >= dy;
+    const int n = along_x ? dx : dy;
+    const double sl = along_x ? double(ye - ys) / dx : double(xe - xs) / dy;
+    // Point number t (0..n) of this edge; the walk visits t = 0..n, or n..0 when flipped.
+    auto u_at = [&](int t) { return along_x ? t + xs : int(xs + sl * t + .5); };
+    auto v_at = [&](int t) { return along_x ? int(ys + sl * t + .5) : t + ys; };
+    const int t_first = flip ? n : 0, t_last = flip ? 0 : n;
+    if (have_prev) pair(pu, pv, u_at(t_first), v_at(t_first));
+    if (along_x) {
+      // u steps by one each point: only pairs whose left column is 5 * col + 2 can count, and
+      // for a step of one the pair's order does not matter.
+      const int r = ((xs - 2) % 5 + 5) % 5;
+      for (int t = (5 - r) % 5; t < n; t += 5) pair(u_at(t), v_at(t), u_at(t + 1), v_at(t + 1));
     } else {
-      const double sl = double(xe - xs) / dy;
-      for (int d = 0; d <= dy; ++d) {
-        const int t = flip ? dy - d : d;
-        point(int(xs + sl * t + .5), t + ys);
+      int u0 = u_at(0), v0 = v_at(0);
+      for (int t = 1; t <= n; ++t) {
+        const int u1 = u_at(t), v1 = v_at(t);
+        // |u1 - u0| <= 1 here too, so the pair's order does not matter either.
+        if (u1 != u0) pair(u0, v0, u1, v1);
+        u0 = u1;
+        v0 = v1;
       }
     }
+    have_prev = true;
+    pu = u_at(t_last);
+    pv = v_at(t_last);
   }
   a.push_back(h * w);
   std::sort(a.begin(), a.end());

@@ -52,20 +52,15 @@ Rle SegmStore::to_rle(uint32_t i, uint32_t img_h, uint32_t img_w) const {
       if (e.n == 0) fail("has an empty polygon list");
       const double* lens = &nums_[e.off];
       const double* xy = lens + e.n;
-      // pycocotools' frPyObjects looks only at the first polygon: exactly 4 values means
-      // "a list of boxes" (each [x, y, w, h]), more than 4 means polygons.
-      const bool boxes = lens[0] == 4;
-      if (!boxes && lens[0] < 4) fail("has a polygon with fewer than 3 points");
+      // pycocotools rejects a first polygon of fewer than 2 points. One of exactly 2 points
+      // (4 values) it mistakes for a list of boxes and crashes on (pycocotools 2.0.x); here it
+      // is rasterized as the degenerate polygon it is.
+      if (lens[0] < 4) fail("has a polygon with fewer than 2 points");
       std::vector<Rle> parts;
       parts.reserve(e.n);
       for (uint32_t p = 0; p < e.n; ++p) {
         const size_t len = size_t(lens[p]);
-        if (boxes) {
-          if (len != 4) fail("mixes 4-value polygons (read as boxes) with longer ones");
-          parts.push_back(rle_from_bbox({xy[0], xy[1], xy[2], xy[3]}, img_h, img_w));
-        } else {
-          parts.push_back(rle_from_polygon(xy, len / 2, img_h, img_w));
-        }
+        parts.push_back(rle_from_polygon(xy, len / 2, img_h, img_w));
         xy += len;
       }
       return rle_merge(parts);
