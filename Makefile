@@ -36,7 +36,7 @@ CU_SRCS  :=
 ifeq ($(GPU),1)
   CUDA_HOME ?= /usr/local/cuda
   CXXFLAGS += -DMABDET_GPU -I$(CUDA_HOME)/include
-  NVFLAGS  := -std=c++17 -O3 -Iinclude -Isrc -DMABDET_GPU -arch=sm_90 -Xcompiler -fPIC
+  NVFLAGS  := -std=c++17 -O3 -Iinclude -Isrc -DMABDET_GPU -arch=sm_90 -Xcompiler -fPIC -MMD -MP
   LDLIBS   += -L$(CUDA_HOME)/lib64 -lcudart -lcublas
   CU_SRCS  := $(shell find src -name '*.cu' | sort)
 endif
