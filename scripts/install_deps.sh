@@ -5,7 +5,7 @@
 # pycocotools and faster-coco-eval, used only by reference tests and benchmarks.
 set -euo pipefail
 APT_PKGS="build-essential pkg-config libopencv-dev libstb-dev doctest-dev libopenblas-dev
-  nlohmann-json3-dev libsimdjson-dev libopenmpi-dev python3-torch python3-torchvision python3-numpy"
+  nlohmann-json3-dev libsimdjson-dev libopenmpi-dev python3-torch python3-torchvision python3-numpy time"
 missing=""
 for p in $APT_PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
