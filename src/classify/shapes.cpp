@@ -54,6 +54,23 @@ struct Rgb {
 Rgb random_colour(Rng& rng) { return {float(rng.uniform()), float(rng.uniform()), float(rng.uniform())}; }
 
 float dist(const Rgb& a, const Rgb& b) { return std::fabs(a.r - b.r) + std::fabs(a.g - b.g) + std::fabs(a.b - b.b); }
+
+// `count` thin bars, and with probability `blob_p` each a small blob instead, in random colours.
+void draw_clutter(std::vector<Rgb>& img, int size, int count, double blob_p, Rng& rng) {
+  for (int k = 0; k < count; ++k) {
+    Rgb c = random_colour(rng);
+    double cx = rng.uniform(0, size), cy = rng.uniform(0, size), a = rng.uniform(0, kPi);
+    double len = rng.uniform(0.15, 0.5) * size, wid = rng.uniform(0.5, 1.5);
+    bool blob = rng.uniform() < blob_p;
+    for (int y = 0; y < size; ++y)
+      for (int x = 0; x < size; ++x) {
+        double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+        double along = dx * std::cos(a) + dy * std::sin(a), across = -dx * std::sin(a) + dy * std::cos(a);
+        bool hit = blob ? (dx * dx + dy * dy <= wid * wid * 2.5) : (std::fabs(along) <= len / 2 && std::fabs(across) <= wid / 2);
+        if (hit) img[size_t(y) * size + x] = c;
+      }
+  }
+}
 }  // namespace
 
 const char* shape_class_name(int label) { return label >= 0 && label < kShapeClasses ? kNames[label] : "?"; }
@@ -78,28 +95,15 @@ int render_shape_image(uint64_t seed, int64_t index, int size, float* chw) {
     }
   Rgb bg_mean{(b0.r + b1.r) / 2, (b0.g + b1.g) / 2, (b0.b + b1.b) / 2};
 
-  // Clutter: a few thin bars and small blobs, drawn before the shape so they sit behind it.
-  int clutter = 2 + rng.randint(4);
-  for (int k = 0; k < clutter; ++k) {
-    Rgb c = random_colour(rng);
-    double cx = rng.uniform(0, size), cy = rng.uniform(0, size), a = rng.uniform(0, kPi);
-    double len = rng.uniform(0.15, 0.5) * size, wid = rng.uniform(0.5, 1.5);
-    bool blob = rng.uniform() < 0.4;
-    for (int y = 0; y < size; ++y)
-      for (int x = 0; x < size; ++x) {
-        double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
-        double along = dx * std::cos(a) + dy * std::sin(a), across = -dx * std::sin(a) + dy * std::cos(a);
-        bool hit = blob ? (dx * dx + dy * dy <= wid * wid * 2.5) : (std::fabs(along) <= len / 2 && std::fabs(across) <= wid / 2);
-        if (hit) img[size_t(y) * size + x] = c;
-      }
-  }
+  // Clutter: bars and small blobs behind the shape, then a bar or two across it (partial occlusion).
+  draw_clutter(img, size, 3 + rng.randint(5), 0.4, rng);
 
   // The shape: colour kept away from the background mean so it is always visible.
   Rgb fg = random_colour(rng);
-  for (int tries = 0; tries < 16 && dist(fg, bg_mean) < 0.6f; ++tries) fg = random_colour(rng);
-  double radius = rng.uniform(0.24, 0.40) * size;
-  double cx = rng.uniform(0.5 * size - 0.12 * size, 0.5 * size + 0.12 * size);
-  double cy = rng.uniform(0.5 * size - 0.12 * size, 0.5 * size + 0.12 * size);
+  for (int tries = 0; tries < 16 && dist(fg, bg_mean) < 0.45f; ++tries) fg = random_colour(rng);
+  double radius = rng.uniform(0.17, 0.36) * size;
+  double cx = rng.uniform(0.5 * size - 0.16 * size, 0.5 * size + 0.16 * size);
+  double cy = rng.uniform(0.5 * size - 0.16 * size, 0.5 * size + 0.16 * size);
   double rot = rng.uniform(0, 2 * kPi), ca = std::cos(rot), sa = std::sin(rot);
   std::vector<Pt> poly;
   if (cls == 2) poly = regular(3, 1.0, 0);
@@ -120,11 +124,13 @@ int render_shape_image(uint64_t seed, int64_t index, int size, float* chw) {
       p = {p.r * (1 - w) + fg.r * w, p.g * (1 - w) + fg.g * w, p.b * (1 - w) + fg.b * w};
     }
 
+  draw_clutter(img, size, 1 + rng.randint(2), 0.0, rng);
+
   for (size_t i = 0; i < plane; ++i) {
     const Rgb& p = img[i];
     float v[3] = {p.r, p.g, p.b};
     for (int c = 0; c < 3; ++c) {
-      float noisy = std::clamp(v[c] + float(rng.normal() * 0.03), 0.f, 1.f);
+      float noisy = std::clamp(v[c] + float(rng.normal() * 0.05), 0.f, 1.f);
       chw[c * plane + i] = (noisy - 0.5f) / 0.25f;
     }
   }
