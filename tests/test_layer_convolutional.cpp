@@ -11,20 +11,6 @@ struct GradCase {
   const char* cfg;
   Shape in;
 };
-
-// Runs the finite-difference check and the backward-adds check on a freshly built layer with
-// random inputs and random norm params (a zero bias would hide a missing bias gradient term).
-void check_layer_grads(const std::string& cfg, Shape in, uint64_t seed) {
-  std::unique_ptr<Layer> l = build_layer(cfg, {in}, seed);
-  std::vector<Tensor> xs;
-  xs.push_back(random_tensor(in, seed + 1));
-  LayerHarness hh(*l, std::move(xs), true, seed);
-  Rng rng(seed + 2);
-  for (Param& p : l->params())
-    if (p.name != "weights") fill_uniform(*p.value, rng);
-  CHECK(gradcheck(hh.g, seed + 3) < 1e-2);
-  check_backward_adds(hh.g, seed + 4);
-}
 }  // namespace
 
 TEST_CASE("convolutional: gradients match finite differences and backward adds") {

@@ -20,15 +20,7 @@ TEST_CASE("deconvolutional: gradients match finite differences and backward adds
   for (const Case& c : cases) {
     const std::string cfg = c.cfg;
     CAPTURE(cfg);
-    auto l = build_layer(cfg, {c.in}, seed);
-    std::vector<Tensor> xs;
-    xs.push_back(random_tensor(c.in, seed + 1));
-    LayerHarness h(*l, std::move(xs), true);
-    Rng rng(seed + 2);
-    for (Param& p : l->params())
-      if (p.name != "weights") fill_uniform(*p.value, rng);
-    CHECK(gradcheck(h.g, seed + 3) < 1e-2);
-    check_backward_adds(h.g, seed + 4);
+    check_layer_grads(cfg, c.in, seed);
     seed += 10;
   }
 }
