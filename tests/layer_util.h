@@ -125,4 +125,22 @@ inline void check_close(const std::string& what, const Tensor& got, const Tensor
   }
 }
 
+// Forward (training) of fixture f's x and backward of its gy from zeroed param grads, checking y
+// and dx against its y and gx within tol (absolute and relative); the param grads are left for the
+// caller to check.
+inline void check_fixture_pass(Layer& l, std::map<std::string, Tensor>& f, const std::string& name,
+                               double y_tol = 1e-4, double dx_tol = 1e-4) {
+  Tensor& x = f.at("x");
+  Context ctx;
+  ctx.train = true;
+  Tensor y(l.reshape({x.shape()}));
+  l.forward(ctx, {&x}, y);
+  check_close(name + " y", y, f.at("y"), y_tol, y_tol);
+  Tensor dx(x.shape());
+  dx.zero();
+  for (Param& p : l.params()) p.grad->zero();
+  l.backward(ctx, {&x}, y, f.at("gy"), {&dx});
+  check_close(name + " dx", dx, f.at("gx"), dx_tol, dx_tol);
+}
+
 }  // namespace mabdet::layer_test

@@ -86,22 +86,12 @@ TEST_CASE("convolutional: forward and gradients match torch conv2d") {
     const std::string name = c.name;
     CAPTURE(name);
     auto f = load_fixture(c.name);
-    Tensor& x = f.at("x");
-    auto l = build_layer(c.cfg, {x.shape()});
+    auto l = build_layer(c.cfg, {f.at("x").shape()});
     Param w = find_param(*l, "weights");
     w.value->copy_from(f.at("w"));
     const bool bias = f.count("b");
     if (bias) find_param(*l, "norm.bias").value->copy_from(f.at("b"));
-    Context ctx;
-    ctx.train = true;
-    Tensor y(l->reshape({x.shape()}));
-    l->forward(ctx, {&x}, y);
-    check_close(cat(c.name, " y"), y, f.at("y"));
-    Tensor dx(x.shape());
-    dx.zero();
-    for (Param& p : l->params()) p.grad->zero();
-    l->backward(ctx, {&x}, y, f.at("gy"), {&dx});
-    check_close(cat(c.name, " dx"), dx, f.at("gx"));
+    check_fixture_pass(*l, f, name);
     check_close(cat(c.name, " dw"), *w.grad, f.at("gw"));
     if (bias) check_close(cat(c.name, " db"), *find_param(*l, "norm.bias").grad, f.at("gb"));
   }

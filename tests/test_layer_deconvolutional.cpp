@@ -36,22 +36,12 @@ TEST_CASE("deconvolutional: forward and gradients match torch conv_transpose2d")
     const std::string name = c.name;
     CAPTURE(name);
     auto f = load_fixture(c.name);
-    Tensor& x = f.at("x");
-    auto l = build_layer(c.cfg, {x.shape()});
+    auto l = build_layer(c.cfg, {f.at("x").shape()});
     Param w = find_param(*l, "weights"), b = find_param(*l, "norm.bias");
     REQUIRE(w.value->shape() == f.at("w").shape());
     w.value->copy_from(f.at("w"));
     b.value->copy_from(f.at("b"));
-    Context ctx;
-    ctx.train = true;
-    Tensor y(l->reshape({x.shape()}));
-    l->forward(ctx, {&x}, y);
-    check_close(name + " y", y, f.at("y"));
-    Tensor dx(x.shape());
-    dx.zero();
-    for (Param& p : l->params()) p.grad->zero();
-    l->backward(ctx, {&x}, y, f.at("gy"), {&dx});
-    check_close(name + " dx", dx, f.at("gx"));
+    check_fixture_pass(*l, f, name);
     check_close(name + " dw", *w.grad, f.at("gw"));
     check_close(name + " db", *b.grad, f.at("gb"));
   }
