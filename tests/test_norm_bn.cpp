@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "fixture.h"
-#include "norm_harness.h"
+#include "norm_fixture.h"
 
 using namespace mabdet;
 using test::get;
@@ -33,15 +33,7 @@ TEST_CASE("norm=bn matches torch.nn.functional.batch_norm") {
   for (const char* mode : {"", "_eval"}) {
     CAPTURE(mode);
     h.ctx.train = std::string(mode).empty();
-    h.dx.zero();
-    h.param("norm.gamma", true).zero();
-    h.param("norm.beta", true).zero();
-    h.norm->forward(h.ctx, h.x, h.y);
-    h.norm->backward(h.ctx, h.x, h.y, h.dy, h.dx);
-    test::check_close("y", h.y, get(f, std::string("y") + mode));
-    test::check_close("dx", h.dx, get(f, std::string("dx") + mode));
-    test::check_close("dgamma", h.param("norm.gamma", true), get(f, std::string("dgamma") + mode));
-    test::check_close("dbeta", h.param("norm.beta", true), get(f, std::string("dbeta") + mode));
+    test::check_fixture_step(h, f, "", mode);
     if (h.ctx.train) {
       test::check_close("running_mean", h.state_tensor("norm.running_mean"), get(f, "running_mean"));
       test::check_close("running_var", h.state_tensor("norm.running_var"), get(f, "running_var"));

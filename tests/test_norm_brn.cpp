@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "fixture.h"
-#include "norm_harness.h"
+#include "norm_fixture.h"
 
 using namespace mabdet;
 using test::get;
@@ -75,15 +75,7 @@ TEST_CASE("norm=brn matches the Ioffe 2017 reference with active clipping and th
     }
     test::set_from(h.x, get(f, p + "x"));
     test::set_from(h.dy, get(f, p + "dy"));
-    h.dx.zero();
-    h.param("norm.gamma", true).zero();
-    h.param("norm.beta", true).zero();
-    h.norm->forward(h.ctx, h.x, h.y);
-    h.norm->backward(h.ctx, h.x, h.y, h.dy, h.dx);
-    test::check_close("y", h.y, get(f, p + "y"));
-    test::check_close("dx", h.dx, get(f, p + "dx"));
-    test::check_close("dgamma", h.param("norm.gamma", true), get(f, p + "dgamma"));
-    test::check_close("dbeta", h.param("norm.beta", true), get(f, p + "dbeta"));
+    test::check_fixture_step(h, f, p);
     test::check_close("running_mean", h.state_tensor("norm.running_mean"), get(f, p + "running_mean"));
     test::check_close("running_var", h.state_tensor("norm.running_var"), get(f, p + "running_var"));
   }

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "fixture.h"
-#include "norm_harness.h"
+#include "norm_fixture.h"
 
 using namespace mabdet;
 using test::get;
@@ -27,15 +27,7 @@ TEST_CASE("norm=gn matches torch.nn.functional.group_norm; batch size and mode d
   for (bool train : {true, false}) {
     CAPTURE(train);
     h.ctx.train = train;
-    h.dx.zero();
-    h.param("norm.gamma", true).zero();
-    h.param("norm.beta", true).zero();
-    h.norm->forward(h.ctx, h.x, h.y);
-    h.norm->backward(h.ctx, h.x, h.y, h.dy, h.dx);
-    test::check_close("y", h.y, get(f, "y"));
-    test::check_close("dx", h.dx, get(f, "dx"));
-    test::check_close("dgamma", h.param("norm.gamma", true), get(f, "dgamma"));
-    test::check_close("dbeta", h.param("norm.beta", true), get(f, "dbeta"));
+    test::check_fixture_step(h, f, "");
   }
   // The second sample alone gives that sample's rows: per-sample statistics.
   Tensor x1(1, 4, 3, 2), y1(1, 4, 3, 2);
