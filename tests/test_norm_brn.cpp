@@ -16,16 +16,14 @@ TEST_CASE("norm=brn: gradients check where exact (clipped r and d, inference), a
   const char* cfg = "[net]\nnorm=brn\nbrn_ramp_start=0\nbrn_ramp_end=10\n[convolutional]\n";
   SUBCASE("ramp not started: r_max 1, d_max 0, exactly bn") {
     test::NormHarness h(test::norm_from_cfg(cfg, 3), Shape{2, 3, 3, 2}, 5, true, 2.f, 0.5f);
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
   SUBCASE("past the ramp, running statistics far away: r and d clip at r_max, 1/r_max, +-d_max") {
     test::NormHarness h(test::norm_from_cfg(cfg, 3), Shape{2, 3, 3, 2}, 5, true, 2.f, 0.5f);
     h.ctx.iteration = 10;
     test::set_from(h.state_tensor("norm.running_mean"), {-30.0, 300.0, 20.0});
     test::set_from(h.state_tensor("norm.running_var"), {0.01, 100.0, 0.02});
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
   SUBCASE("past the ramp, not clipped: gamma and beta by finite differences") {
     test::NormHarness h(test::norm_from_cfg(cfg, 3), Shape{2, 3, 3, 2}, 5, true, 2.f, 0.5f);
@@ -33,22 +31,14 @@ TEST_CASE("norm=brn: gradients check where exact (clipped r and d, inference), a
     test::set_from(h.state_tensor("norm.running_mean"), {0.3, 0.6, 0.4});
     test::set_from(h.state_tensor("norm.running_var"), {0.8, 1.5, 2.0});
     h.g.probes.erase(h.g.probes.begin());  // x: see above
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
   SUBCASE("inference") {
     test::NormHarness h(test::norm_from_cfg(cfg, 3), Shape{2, 3, 3, 2}, 5, false, 2.f, 0.5f);
     test::set_from(h.state_tensor("norm.running_mean"), {0.3, 0.6, 0.4});
     test::set_from(h.state_tensor("norm.running_var"), {0.8, 1.5, 2.0});
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
-    h.norm->forward(h.ctx, h.x, h.y);
-    Tensor scale, shift;
-    REQUIRE(h.norm->inference_affine(scale, shift));
-    for (size_t i = 0; i < h.x.size(); ++i) {
-      const int c = int(i / 6) % 3;
-      CHECK(h.y[i] == doctest::Approx(h.x[i] * scale[c] + shift[c]).epsilon(1e-5));
-    }
+    test::check_gradients(h);
+    test::check_inference_affine(h);
   }
 }
 

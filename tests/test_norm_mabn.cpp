@@ -15,23 +15,15 @@ TEST_CASE("norm=mabn with buffer 1 and r = 1: gradients check and accumulate") {
     test::NormHarness h(test::norm_from_cfg("[net]\nnorm=mabn\nmabn_buffer=1\n[convolutional]\n", 3), Shape{2, 3, 3, 2}, 5,
                         true, 2.f, 0.5f);
     h.state_counter("norm.t") = t0;
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
 }
 
 TEST_CASE("norm=mabn inference: gradients check and accumulate; inference_affine equals the forward") {
   test::NormHarness h(test::norm_from_cfg("[convolutional]\nnorm=mabn\n", 3), Shape{2, 3, 2, 2}, 8, false, 2.f);
   test::set_from(h.state_tensor("norm.running_var"), {0.5, 2.0, 7.0});
-  CHECK(test::gradcheck(h.g, 1) < 1e-2);
-  test::check_backward_adds(h.g, 2);
-  h.norm->forward(h.ctx, h.x, h.y);
-  Tensor scale, shift;
-  REQUIRE(h.norm->inference_affine(scale, shift));
-  for (int n = 0; n < 2; ++n)
-    for (int c = 0; c < 3; ++c)
-      for (int i = 0; i < 4; ++i)
-        CHECK(h.y.at(n, c, i / 2, i % 2) == doctest::Approx(h.x.at(n, c, i / 2, i % 2) * scale[c] + shift[c]).epsilon(1e-5));
+  test::check_gradients(h);
+  test::check_inference_affine(h);
   CHECK(h.norm->default_centralize());
 }
 
