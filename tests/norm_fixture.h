@@ -9,6 +9,12 @@
 #include "norm_harness.h"
 
 namespace mabdet::test {
+// gamma and beta from the fixture's prefix + "gamma" and prefix + "beta".
+inline void set_affine_from(NormHarness& h, const Fixture& f, const std::string& prefix = "") {
+  set_from(h.param("norm.gamma"), get(f, prefix + "gamma"));
+  set_from(h.param("norm.beta"), get(f, prefix + "beta"));
+}
+
 inline void check_fixture_step(NormHarness& h, const Fixture& f, const std::string& prefix,
                                const std::string& suffix = "") {
   h.dx.zero();

@@ -24,8 +24,7 @@ TEST_CASE("norm=bn matches torch.nn.functional.batch_norm") {
   const test::Fixture f = test::load_fixture("bn.txt");
   test::NormHarness h(test::norm_from_cfg("[convolutional]\nnorm=bn\n", 3), Shape{2, 3, 2, 2}, 1, true);
   test::set_from(h.x, get(f, "x"));
-  test::set_from(h.param("norm.gamma"), get(f, "gamma"));
-  test::set_from(h.param("norm.beta"), get(f, "beta"));
+  test::set_affine_from(h, f);
   test::set_from(h.dy, get(f, "dy"));
   test::set_from(h.state_tensor("norm.running_mean"), get(f, "running_mean0"));
   test::set_from(h.state_tensor("norm.running_var"), get(f, "running_var0"));

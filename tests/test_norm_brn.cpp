@@ -48,8 +48,7 @@ TEST_CASE("norm=brn matches the Ioffe 2017 reference with active clipping and th
   const test::Fixture f = test::load_fixture("brn.txt");
   test::NormHarness h(test::norm_from_cfg("[convolutional]\nnorm=brn\nnorm_momentum=0.99\nbrn_ramp_start=10\nbrn_ramp_end=20\n", 3),
                       Shape{2, 3, 2, 2}, 1, true);
-  test::set_from(h.param("norm.gamma"), get(f, "gamma"));
-  test::set_from(h.param("norm.beta"), get(f, "beta"));
+  test::set_affine_from(h, f);
   test::set_from(h.state_tensor("norm.running_mean"), get(f, "running_mean0"));
   test::set_from(h.state_tensor("norm.running_var"), get(f, "running_var0"));
   const std::vector<double>& its = get(f, "iterations");

@@ -20,8 +20,7 @@ TEST_CASE("norm=gn matches torch.nn.functional.group_norm; batch size and mode d
   const test::Fixture f = test::load_fixture("gn.txt");
   test::NormHarness h(test::norm_from_cfg("[convolutional]\nnorm=gn\ngn_groups=2\n", 4), Shape{2, 4, 3, 2}, 1, true);
   test::set_from(h.x, get(f, "x"));
-  test::set_from(h.param("norm.gamma"), get(f, "gamma"));
-  test::set_from(h.param("norm.beta"), get(f, "beta"));
+  test::set_affine_from(h, f);
   test::set_from(h.dy, get(f, "dy"));
   for (bool train : {true, false}) {
     CAPTURE(train);

@@ -47,8 +47,7 @@ TEST_CASE("norm=mabn replays the MABN.md reference sequence") {
     test::NormHarness h(test::norm_from_cfg(cat("[net]\nnorm=mabn\nmabn_buffer=", m, "\nmabn_warmup=", warmup,
                                                 "\n[convolutional]\n"), 3),
                         Shape{2, 3, 2, 2}, 1, true);
-    test::set_from(h.param("norm.gamma"), get(f, tag + ".gamma"));
-    test::set_from(h.param("norm.beta"), get(f, tag + ".beta"));
+    test::set_affine_from(h, f, tag + ".");
     h.state_counter("norm.t") = int64_t(get(f, tag + ".t0")[0]);
     test::set_from(h.state_tensor("norm.running_var"), get(f, tag + ".running_var0"));
     test::set_from(h.state_tensor("norm.buf_x2"), get(f, tag + ".buf_x20"));
