@@ -77,14 +77,20 @@ inline double analytic(GradCheck& g, const StateSnapshot& snap, const std::vecto
   return weighted_loss(*g.out, r);
 }
 
-// Checks sampled coordinates of every probe; returns the worst error seen (also CHECKed < tol).
-inline double gradcheck(GradCheck& g, uint64_t seed, int samples = 24, float eps = 1e-2f, double tol = 1e-2) {
-  Rng rng(seed);
-  StateSnapshot snap(g.state);
+// Draws the loss weights r (one forward sizes the output) and runs analytic() with them.
+inline std::vector<double> analytic_random_loss(GradCheck& g, const StateSnapshot& snap, Rng& rng) {
   g.forward();
   std::vector<double> r(g.out->size());
   for (double& v : r) v = rng.uniform(-1, 1);
   analytic(g, snap, r);
+  return r;
+}
+
+// Checks sampled coordinates of every probe; returns the worst error seen (also CHECKed < tol).
+inline double gradcheck(GradCheck& g, uint64_t seed, int samples = 24, float eps = 1e-2f, double tol = 1e-2) {
+  Rng rng(seed);
+  StateSnapshot snap(g.state);
+  const std::vector<double> r = analytic_random_loss(g, snap, rng);
   std::vector<Tensor> grads;
   for (auto& p : g.probes) grads.push_back(p.grad->clone());
 
@@ -122,10 +128,7 @@ inline double gradcheck(GradCheck& g, uint64_t seed, int samples = 24, float eps
 inline void check_backward_adds(GradCheck& g, uint64_t seed) {
   Rng rng(seed);
   StateSnapshot snap(g.state);
-  g.forward();
-  std::vector<double> r(g.out->size());
-  for (double& v : r) v = rng.uniform(-1, 1);
-  analytic(g, snap, r);
+  const std::vector<double> r = analytic_random_loss(g, snap, rng);
   std::vector<Tensor> from_zero, start;
   for (auto& p : g.probes) from_zero.push_back(p.grad->clone());
   snap.restore();

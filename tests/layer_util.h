@@ -58,6 +58,25 @@ inline Param find_param(Layer& l, const std::string& name) {
   fail("layer has no param '", name, "'");
 }
 
+// The finite-difference check and the backward-adds check, in training mode, of `l` fed x alone.
+inline void check_grads(Layer& l, Tensor x, uint64_t seed, uint64_t ctx_seed = 7) {
+  std::vector<Tensor> xs;
+  xs.push_back(std::move(x));
+  LayerHarness h(l, std::move(xs), true, ctx_seed);
+  CHECK(gradcheck(h.g, seed) < 1e-2);
+  check_backward_adds(h.g, seed + 1);
+}
+
+// check_grads on a freshly built layer with random inputs and random norm params (a zero bias
+// would hide a missing bias gradient term).
+inline void check_layer_grads(const std::string& cfg, Shape in, uint64_t seed) {
+  std::unique_ptr<Layer> l = build_layer(cfg, {in}, seed);
+  Rng rng(seed + 2);
+  for (Param& p : l->params())
+    if (p.name != "weights") fill_uniform(*p.value, rng);
+  check_grads(*l, random_tensor(in, seed + 1), seed + 3, seed);
+}
+
 // Arrays of one fixture file, by name.
 inline std::map<std::string, Tensor> load_fixture(const std::string& name) {
   const std::string path = "tests/fixtures/" + name + ".txt";
@@ -104,6 +123,24 @@ inline void check_close(const std::string& what, const Tensor& got, const Tensor
     for (size_t i = 0; i < std::min<size_t>(6, want.size()); ++i) os << want[i] << " ";
     FAIL_CHECK(os.str());
   }
+}
+
+// Forward (training) of fixture f's x and backward of its gy from zeroed param grads, checking y
+// and dx against its y and gx within tol (absolute and relative); the param grads are left for the
+// caller to check.
+inline void check_fixture_pass(Layer& l, std::map<std::string, Tensor>& f, const std::string& name,
+                               double y_tol = 1e-4, double dx_tol = 1e-4) {
+  Tensor& x = f.at("x");
+  Context ctx;
+  ctx.train = true;
+  Tensor y(l.reshape({x.shape()}));
+  l.forward(ctx, {&x}, y);
+  check_close(name + " y", y, f.at("y"), y_tol, y_tol);
+  Tensor dx(x.shape());
+  dx.zero();
+  for (Param& p : l.params()) p.grad->zero();
+  l.backward(ctx, {&x}, y, f.at("gy"), {&dx});
+  check_close(name + " dx", dx, f.at("gx"), dx_tol, dx_tol);
 }
 
 }  // namespace mabdet::layer_test

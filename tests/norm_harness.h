@@ -58,6 +58,25 @@ struct NormHarness {
   }
 };
 
+// The finite-difference check and the backward-adds check of h in its current mode.
+inline void check_gradients(NormHarness& h) {
+  CHECK(gradcheck(h.g, 1) < 1e-2);
+  check_backward_adds(h.g, 2);
+}
+
+// The inference forward of h's x is the per-channel map inference_affine reports.
+inline void check_inference_affine(NormHarness& h) {
+  h.ctx.train = false;
+  h.norm->forward(h.ctx, h.x, h.y);
+  Tensor scale, shift;
+  REQUIRE(h.norm->inference_affine(scale, shift));
+  const Shape& s = h.x.shape();
+  for (size_t i = 0; i < h.x.size(); ++i) {
+    const int c = int(i / s.plane()) % s.c;
+    CHECK(h.y[i] == doctest::Approx(h.x[i] * scale[c] + shift[c]).epsilon(1e-5));
+  }
+}
+
 // Parses cfg text and builds the norm of its LAST section, with the first section as [net] when
 // there are two or more (so keys fall back to [net] as in a real network).
 inline std::unique_ptr<Norm> norm_from_cfg(const std::string& text, int channels) {

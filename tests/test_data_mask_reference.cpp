@@ -16,13 +16,42 @@
 
 using namespace mabdet;
 
-TEST_CASE("mask targets: RLE path matches torchvision roi_align over the resized, flipped bitmask") {
-  const char* env = std::getenv("MABDET_MASK_TARGET_CASES");
-  const std::string path = env ? env : "tests/data/mask_target_cases.json";
+namespace {
+// The cases at $env_name, else at `fallback`: at least 10 of them.
+nlohmann::json load_cases(const char* env_name, const char* fallback) {
+  const char* env = std::getenv(env_name);
+  const std::string path = env ? env : fallback;
   std::ifstream f(path);
   REQUIRE_MESSAGE(f.good(), "cannot open ", path);
   nlohmann::json cases = nlohmann::json::parse(f);
   REQUIRE(cases.size() >= 10);
+  return cases;
+}
+
+// Case c's resize of an in_w x in_h image to its out_w x out_h, flipped as it says.
+ResizePlan plan_of(const nlohmann::json& c, int in_w, int in_h) {
+  ResizePlan p;
+  p.in_w = in_w;
+  p.in_h = in_h;
+  p.out_w = c["out_w"];
+  p.out_h = c["out_h"];
+  p.sx = float(double(p.out_w) / p.in_w);
+  p.sy = float(double(p.out_h) / p.in_h);
+  p.flip = c["flip"];
+  return p;
+}
+
+// The M x M target of case c's box b.
+std::vector<float> target_of(const GtMask& m, const ResizePlan& p, const nlohmann::json& c, size_t b, int M) {
+  std::vector<float> box = c["boxes"][b].get<std::vector<float>>();
+  std::vector<float> out(size_t(M) * M);
+  mask_target(m, p, box.data(), M, out.data());
+  return out;
+}
+}  // namespace
+
+TEST_CASE("mask targets: RLE path matches torchvision roi_align over the resized, flipped bitmask") {
+  const nlohmann::json cases = load_cases("MABDET_MASK_TARGET_CASES", "tests/data/mask_target_cases.json");
   int cells = 0, ones = 0, borderline = 0;
   for (size_t ci = 0; ci < cases.size(); ++ci) {
     const auto& c = cases[ci];
@@ -32,21 +61,12 @@ TEST_CASE("mask targets: RLE path matches torchvision roi_align over the resized
     m.h = c["h"];
     m.w = c["w"];
     m.counts = c["counts"].get<std::vector<uint32_t>>();
-    ResizePlan p;
-    p.in_w = m.w;
-    p.in_h = m.h;
-    p.out_w = c["out_w"];
-    p.out_h = c["out_h"];
-    p.sx = float(double(p.out_w) / p.in_w);
-    p.sy = float(double(p.out_h) / p.in_h);
-    p.flip = c["flip"];
+    const ResizePlan p = plan_of(c, m.w, m.h);
     const int M = c["M"];
     for (size_t b = 0; b < c["boxes"].size(); ++b) {
       CAPTURE(b);
-      std::vector<float> box = c["boxes"][b].get<std::vector<float>>();
       std::vector<double> raw = c["raw"][b].get<std::vector<double>>();
-      std::vector<float> out(size_t(M) * M);
-      mask_target(m, p, box.data(), M, out.data());
+      const std::vector<float> out = target_of(m, p, c, b, M);
       for (int i = 0; i < M * M; ++i) {
         ++cells;
         if (std::fabs(raw[size_t(i)] - 0.5) < 1e-4) {  // exactly at the threshold: either is right
@@ -64,12 +84,7 @@ TEST_CASE("mask targets: RLE path matches torchvision roi_align over the resized
 }
 
 TEST_CASE("mask targets: polygon path matches Detectron2's procedure with pycocotools") {
-  const char* env = std::getenv("MABDET_POLYGON_TARGET_CASES");
-  const std::string path = env ? env : "tests/data/polygon_target_cases.json";
-  std::ifstream f(path);
-  REQUIRE_MESSAGE(f.good(), "cannot open ", path);
-  nlohmann::json cases = nlohmann::json::parse(f);
-  REQUIRE(cases.size() >= 10);
+  const nlohmann::json cases = load_cases("MABDET_POLYGON_TARGET_CASES", "tests/data/polygon_target_cases.json");
   int cells = 0, ones = 0, differ = 0;
   for (size_t ci = 0; ci < cases.size(); ++ci) {
     const auto& c = cases[ci];
@@ -77,21 +92,12 @@ TEST_CASE("mask targets: polygon path matches Detectron2's procedure with pycoco
     GtMask m;
     m.kind = GtMask::Kind::Polygons;
     m.polygons = c["polygons"].get<std::vector<std::vector<double>>>();
-    ResizePlan p;
-    p.in_w = c["in_w"];
-    p.in_h = c["in_h"];
-    p.out_w = c["out_w"];
-    p.out_h = c["out_h"];
-    p.sx = float(double(p.out_w) / p.in_w);
-    p.sy = float(double(p.out_h) / p.in_h);
-    p.flip = c["flip"];
+    const ResizePlan p = plan_of(c, c["in_w"], c["in_h"]);
     const int M = c["M"];
     for (size_t b = 0; b < c["boxes"].size(); ++b) {
       CAPTURE(b);
-      std::vector<float> box = c["boxes"][b].get<std::vector<float>>();
       std::vector<int> want = c["targets"][b].get<std::vector<int>>();
-      std::vector<float> out(size_t(M) * M);
-      mask_target(m, p, box.data(), M, out.data());
+      const std::vector<float> out = target_of(m, p, c, b, M);
       for (int i = 0; i < M * M; ++i) {
         ++cells;
         ones += want[size_t(i)];

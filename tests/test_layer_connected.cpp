@@ -14,15 +14,7 @@ TEST_CASE("connected: gradients match finite differences and backward adds") {
     const std::string cfg = c;
     CAPTURE(cfg);
     const Shape in{3, 2, 3, 2};
-    auto l = build_layer(cfg, {in}, seed);
-    std::vector<Tensor> xs;
-    xs.push_back(random_tensor(in, seed + 1));
-    LayerHarness h(*l, std::move(xs), true);
-    Rng rng(seed + 2);
-    for (Param& p : l->params())
-      if (p.name != "weights") fill_uniform(*p.value, rng);
-    CHECK(gradcheck(h.g, seed + 3) < 1e-2);
-    check_backward_adds(h.g, seed + 4);
+    check_layer_grads(cfg, in, seed);
     seed += 10;
   }
 }

@@ -11,20 +11,6 @@ struct GradCase {
   const char* cfg;
   Shape in;
 };
-
-// Runs the finite-difference check and the backward-adds check on a freshly built layer with
-// random inputs and random norm params (a zero bias would hide a missing bias gradient term).
-void check_layer_grads(const std::string& cfg, Shape in, uint64_t seed) {
-  std::unique_ptr<Layer> l = build_layer(cfg, {in}, seed);
-  std::vector<Tensor> xs;
-  xs.push_back(random_tensor(in, seed + 1));
-  LayerHarness hh(*l, std::move(xs), true, seed);
-  Rng rng(seed + 2);
-  for (Param& p : l->params())
-    if (p.name != "weights") fill_uniform(*p.value, rng);
-  CHECK(gradcheck(hh.g, seed + 3) < 1e-2);
-  check_backward_adds(hh.g, seed + 4);
-}
 }  // namespace
 
 TEST_CASE("convolutional: gradients match finite differences and backward adds") {
@@ -100,22 +86,12 @@ TEST_CASE("convolutional: forward and gradients match torch conv2d") {
     const std::string name = c.name;
     CAPTURE(name);
     auto f = load_fixture(c.name);
-    Tensor& x = f.at("x");
-    auto l = build_layer(c.cfg, {x.shape()});
+    auto l = build_layer(c.cfg, {f.at("x").shape()});
     Param w = find_param(*l, "weights");
     w.value->copy_from(f.at("w"));
     const bool bias = f.count("b");
     if (bias) find_param(*l, "norm.bias").value->copy_from(f.at("b"));
-    Context ctx;
-    ctx.train = true;
-    Tensor y(l->reshape({x.shape()}));
-    l->forward(ctx, {&x}, y);
-    check_close(cat(c.name, " y"), y, f.at("y"));
-    Tensor dx(x.shape());
-    dx.zero();
-    for (Param& p : l->params()) p.grad->zero();
-    l->backward(ctx, {&x}, y, f.at("gy"), {&dx});
-    check_close(cat(c.name, " dx"), dx, f.at("gx"));
+    check_fixture_pass(*l, f, name);
     check_close(cat(c.name, " dw"), *w.grad, f.at("gw"));
     if (bias) check_close(cat(c.name, " db"), *find_param(*l, "norm.bias").grad, f.at("gb"));
   }

@@ -20,15 +20,7 @@ TEST_CASE("deconvolutional: gradients match finite differences and backward adds
   for (const Case& c : cases) {
     const std::string cfg = c.cfg;
     CAPTURE(cfg);
-    auto l = build_layer(cfg, {c.in}, seed);
-    std::vector<Tensor> xs;
-    xs.push_back(random_tensor(c.in, seed + 1));
-    LayerHarness h(*l, std::move(xs), true);
-    Rng rng(seed + 2);
-    for (Param& p : l->params())
-      if (p.name != "weights") fill_uniform(*p.value, rng);
-    CHECK(gradcheck(h.g, seed + 3) < 1e-2);
-    check_backward_adds(h.g, seed + 4);
+    check_layer_grads(cfg, c.in, seed);
     seed += 10;
   }
 }
@@ -44,22 +36,12 @@ TEST_CASE("deconvolutional: forward and gradients match torch conv_transpose2d")
     const std::string name = c.name;
     CAPTURE(name);
     auto f = load_fixture(c.name);
-    Tensor& x = f.at("x");
-    auto l = build_layer(c.cfg, {x.shape()});
+    auto l = build_layer(c.cfg, {f.at("x").shape()});
     Param w = find_param(*l, "weights"), b = find_param(*l, "norm.bias");
     REQUIRE(w.value->shape() == f.at("w").shape());
     w.value->copy_from(f.at("w"));
     b.value->copy_from(f.at("b"));
-    Context ctx;
-    ctx.train = true;
-    Tensor y(l->reshape({x.shape()}));
-    l->forward(ctx, {&x}, y);
-    check_close(name + " y", y, f.at("y"));
-    Tensor dx(x.shape());
-    dx.zero();
-    for (Param& p : l->params()) p.grad->zero();
-    l->backward(ctx, {&x}, y, f.at("gy"), {&dx});
-    check_close(name + " dx", dx, f.at("gx"));
+    check_fixture_pass(*l, f, name);
     check_close(name + " dw", *w.grad, f.at("gw"));
     check_close(name + " db", *b.grad, f.at("gb"));
   }

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "fixture.h"
-#include "norm_harness.h"
+#include "norm_fixture.h"
 
 using namespace mabdet;
 using test::get;
@@ -14,8 +14,7 @@ TEST_CASE("norm=bn: gradients check and accumulate, training and inference") {
       h.state_tensor("norm.running_mean").fill(0.3f);
       h.state_tensor("norm.running_var").fill(2.5f);
     }
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
 }
 
@@ -25,23 +24,14 @@ TEST_CASE("norm=bn matches torch.nn.functional.batch_norm") {
   const test::Fixture f = test::load_fixture("bn.txt");
   test::NormHarness h(test::norm_from_cfg("[convolutional]\nnorm=bn\n", 3), Shape{2, 3, 2, 2}, 1, true);
   test::set_from(h.x, get(f, "x"));
-  test::set_from(h.param("norm.gamma"), get(f, "gamma"));
-  test::set_from(h.param("norm.beta"), get(f, "beta"));
+  test::set_affine_from(h, f);
   test::set_from(h.dy, get(f, "dy"));
   test::set_from(h.state_tensor("norm.running_mean"), get(f, "running_mean0"));
   test::set_from(h.state_tensor("norm.running_var"), get(f, "running_var0"));
   for (const char* mode : {"", "_eval"}) {
     CAPTURE(mode);
     h.ctx.train = std::string(mode).empty();
-    h.dx.zero();
-    h.param("norm.gamma", true).zero();
-    h.param("norm.beta", true).zero();
-    h.norm->forward(h.ctx, h.x, h.y);
-    h.norm->backward(h.ctx, h.x, h.y, h.dy, h.dx);
-    test::check_close("y", h.y, get(f, std::string("y") + mode));
-    test::check_close("dx", h.dx, get(f, std::string("dx") + mode));
-    test::check_close("dgamma", h.param("norm.gamma", true), get(f, std::string("dgamma") + mode));
-    test::check_close("dbeta", h.param("norm.beta", true), get(f, std::string("dbeta") + mode));
+    test::check_fixture_step(h, f, "", mode);
     if (h.ctx.train) {
       test::check_close("running_mean", h.state_tensor("norm.running_mean"), get(f, "running_mean"));
       test::check_close("running_var", h.state_tensor("norm.running_var"), get(f, "running_var"));
@@ -52,16 +42,7 @@ TEST_CASE("norm=bn matches torch.nn.functional.batch_norm") {
 TEST_CASE("norm=bn: inference_affine equals the inference forward") {
   test::NormHarness h(test::norm_from_cfg("[convolutional]\nnorm=bn\nnorm_momentum=0.5\n", 4), Shape{2, 4, 3, 3}, 9, true, 3.f, 1.f);
   h.norm->forward(h.ctx, h.x, h.y);  // moves the running statistics off their defaults
-  h.ctx.train = false;
-  h.norm->forward(h.ctx, h.x, h.y);
-  Tensor scale, shift;
-  REQUIRE(h.norm->inference_affine(scale, shift));
-  for (int n = 0; n < 2; ++n)
-    for (int c = 0; c < 4; ++c)
-      for (int i = 0; i < 9; ++i) {
-        const float want = h.x.at(n, c, i / 3, i % 3) * scale[c] + shift[c];
-        CHECK(h.y.at(n, c, i / 3, i % 3) == doctest::Approx(want).epsilon(1e-5));
-      }
+  test::check_inference_affine(h);
 }
 
 TEST_CASE("norm=bn: norm_momentum is the weight of the old running value") {

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "fixture.h"
-#include "norm_harness.h"
+#include "norm_fixture.h"
 
 using namespace mabdet;
 using test::get;
@@ -16,16 +16,14 @@ TEST_CASE("norm=brn: gradients check where exact (clipped r and d, inference), a
   const char* cfg = "[net]\nnorm=brn\nbrn_ramp_start=0\nbrn_ramp_end=10\n[convolutional]\n";
   SUBCASE("ramp not started: r_max 1, d_max 0, exactly bn") {
     test::NormHarness h(test::norm_from_cfg(cfg, 3), Shape{2, 3, 3, 2}, 5, true, 2.f, 0.5f);
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
   SUBCASE("past the ramp, running statistics far away: r and d clip at r_max, 1/r_max, +-d_max") {
     test::NormHarness h(test::norm_from_cfg(cfg, 3), Shape{2, 3, 3, 2}, 5, true, 2.f, 0.5f);
     h.ctx.iteration = 10;
     test::set_from(h.state_tensor("norm.running_mean"), {-30.0, 300.0, 20.0});
     test::set_from(h.state_tensor("norm.running_var"), {0.01, 100.0, 0.02});
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
   SUBCASE("past the ramp, not clipped: gamma and beta by finite differences") {
     test::NormHarness h(test::norm_from_cfg(cfg, 3), Shape{2, 3, 3, 2}, 5, true, 2.f, 0.5f);
@@ -33,22 +31,14 @@ TEST_CASE("norm=brn: gradients check where exact (clipped r and d, inference), a
     test::set_from(h.state_tensor("norm.running_mean"), {0.3, 0.6, 0.4});
     test::set_from(h.state_tensor("norm.running_var"), {0.8, 1.5, 2.0});
     h.g.probes.erase(h.g.probes.begin());  // x: see above
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
   SUBCASE("inference") {
     test::NormHarness h(test::norm_from_cfg(cfg, 3), Shape{2, 3, 3, 2}, 5, false, 2.f, 0.5f);
     test::set_from(h.state_tensor("norm.running_mean"), {0.3, 0.6, 0.4});
     test::set_from(h.state_tensor("norm.running_var"), {0.8, 1.5, 2.0});
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
-    h.norm->forward(h.ctx, h.x, h.y);
-    Tensor scale, shift;
-    REQUIRE(h.norm->inference_affine(scale, shift));
-    for (size_t i = 0; i < h.x.size(); ++i) {
-      const int c = int(i / 6) % 3;
-      CHECK(h.y[i] == doctest::Approx(h.x[i] * scale[c] + shift[c]).epsilon(1e-5));
-    }
+    test::check_gradients(h);
+    test::check_inference_affine(h);
   }
 }
 
@@ -58,8 +48,7 @@ TEST_CASE("norm=brn matches the Ioffe 2017 reference with active clipping and th
   const test::Fixture f = test::load_fixture("brn.txt");
   test::NormHarness h(test::norm_from_cfg("[convolutional]\nnorm=brn\nnorm_momentum=0.99\nbrn_ramp_start=10\nbrn_ramp_end=20\n", 3),
                       Shape{2, 3, 2, 2}, 1, true);
-  test::set_from(h.param("norm.gamma"), get(f, "gamma"));
-  test::set_from(h.param("norm.beta"), get(f, "beta"));
+  test::set_affine_from(h, f);
   test::set_from(h.state_tensor("norm.running_mean"), get(f, "running_mean0"));
   test::set_from(h.state_tensor("norm.running_var"), get(f, "running_var0"));
   const std::vector<double>& its = get(f, "iterations");
@@ -75,15 +64,7 @@ TEST_CASE("norm=brn matches the Ioffe 2017 reference with active clipping and th
     }
     test::set_from(h.x, get(f, p + "x"));
     test::set_from(h.dy, get(f, p + "dy"));
-    h.dx.zero();
-    h.param("norm.gamma", true).zero();
-    h.param("norm.beta", true).zero();
-    h.norm->forward(h.ctx, h.x, h.y);
-    h.norm->backward(h.ctx, h.x, h.y, h.dy, h.dx);
-    test::check_close("y", h.y, get(f, p + "y"));
-    test::check_close("dx", h.dx, get(f, p + "dx"));
-    test::check_close("dgamma", h.param("norm.gamma", true), get(f, p + "dgamma"));
-    test::check_close("dbeta", h.param("norm.beta", true), get(f, p + "dbeta"));
+    test::check_fixture_step(h, f, p);
     test::check_close("running_mean", h.state_tensor("norm.running_mean"), get(f, p + "running_mean"));
     test::check_close("running_var", h.state_tensor("norm.running_var"), get(f, p + "running_var"));
   }

@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "fixture.h"
-#include "norm_harness.h"
+#include "norm_fixture.h"
 
 using namespace mabdet;
 using test::get;
@@ -11,8 +11,7 @@ TEST_CASE("norm=gn: gradients check and accumulate, training and inference alike
     CAPTURE(train);
     test::NormHarness h(test::norm_from_cfg("[net]\nnorm=gn\ngn_groups=2\n[convolutional]\n", 6), Shape{2, 6, 2, 3}, 5, train,
                         2.f, 0.5f);
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
 }
 
@@ -21,21 +20,12 @@ TEST_CASE("norm=gn matches torch.nn.functional.group_norm; batch size and mode d
   const test::Fixture f = test::load_fixture("gn.txt");
   test::NormHarness h(test::norm_from_cfg("[convolutional]\nnorm=gn\ngn_groups=2\n", 4), Shape{2, 4, 3, 2}, 1, true);
   test::set_from(h.x, get(f, "x"));
-  test::set_from(h.param("norm.gamma"), get(f, "gamma"));
-  test::set_from(h.param("norm.beta"), get(f, "beta"));
+  test::set_affine_from(h, f);
   test::set_from(h.dy, get(f, "dy"));
   for (bool train : {true, false}) {
     CAPTURE(train);
     h.ctx.train = train;
-    h.dx.zero();
-    h.param("norm.gamma", true).zero();
-    h.param("norm.beta", true).zero();
-    h.norm->forward(h.ctx, h.x, h.y);
-    h.norm->backward(h.ctx, h.x, h.y, h.dy, h.dx);
-    test::check_close("y", h.y, get(f, "y"));
-    test::check_close("dx", h.dx, get(f, "dx"));
-    test::check_close("dgamma", h.param("norm.gamma", true), get(f, "dgamma"));
-    test::check_close("dbeta", h.param("norm.beta", true), get(f, "dbeta"));
+    test::check_fixture_step(h, f, "");
   }
   // The second sample alone gives that sample's rows: per-sample statistics.
   Tensor x1(1, 4, 3, 2), y1(1, 4, 3, 2);

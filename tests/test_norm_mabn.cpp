@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "fixture.h"
-#include "norm_harness.h"
+#include "norm_fixture.h"
 
 using namespace mabdet;
 using test::get;
@@ -15,23 +15,15 @@ TEST_CASE("norm=mabn with buffer 1 and r = 1: gradients check and accumulate") {
     test::NormHarness h(test::norm_from_cfg("[net]\nnorm=mabn\nmabn_buffer=1\n[convolutional]\n", 3), Shape{2, 3, 3, 2}, 5,
                         true, 2.f, 0.5f);
     h.state_counter("norm.t") = t0;
-    CHECK(test::gradcheck(h.g, 1) < 1e-2);
-    test::check_backward_adds(h.g, 2);
+    test::check_gradients(h);
   }
 }
 
 TEST_CASE("norm=mabn inference: gradients check and accumulate; inference_affine equals the forward") {
   test::NormHarness h(test::norm_from_cfg("[convolutional]\nnorm=mabn\n", 3), Shape{2, 3, 2, 2}, 8, false, 2.f);
   test::set_from(h.state_tensor("norm.running_var"), {0.5, 2.0, 7.0});
-  CHECK(test::gradcheck(h.g, 1) < 1e-2);
-  test::check_backward_adds(h.g, 2);
-  h.norm->forward(h.ctx, h.x, h.y);
-  Tensor scale, shift;
-  REQUIRE(h.norm->inference_affine(scale, shift));
-  for (int n = 0; n < 2; ++n)
-    for (int c = 0; c < 3; ++c)
-      for (int i = 0; i < 4; ++i)
-        CHECK(h.y.at(n, c, i / 2, i % 2) == doctest::Approx(h.x.at(n, c, i / 2, i % 2) * scale[c] + shift[c]).epsilon(1e-5));
+  test::check_gradients(h);
+  test::check_inference_affine(h);
   CHECK(h.norm->default_centralize());
 }
 
@@ -55,8 +47,7 @@ TEST_CASE("norm=mabn replays the MABN.md reference sequence") {
     test::NormHarness h(test::norm_from_cfg(cat("[net]\nnorm=mabn\nmabn_buffer=", m, "\nmabn_warmup=", warmup,
                                                 "\n[convolutional]\n"), 3),
                         Shape{2, 3, 2, 2}, 1, true);
-    test::set_from(h.param("norm.gamma"), get(f, tag + ".gamma"));
-    test::set_from(h.param("norm.beta"), get(f, tag + ".beta"));
+    test::set_affine_from(h, f, tag + ".");
     h.state_counter("norm.t") = int64_t(get(f, tag + ".t0")[0]);
     test::set_from(h.state_tensor("norm.running_var"), get(f, tag + ".running_var0"));
     test::set_from(h.state_tensor("norm.buf_x2"), get(f, tag + ".buf_x20"));
@@ -67,15 +58,7 @@ TEST_CASE("norm=mabn replays the MABN.md reference sequence") {
       h.ctx.train = k < steps;
       test::set_from(h.x, get(f, p + "x"));
       test::set_from(h.dy, get(f, p + "dy"));
-      h.dx.zero();
-      h.param("norm.gamma", true).zero();
-      h.param("norm.beta", true).zero();
-      h.norm->forward(h.ctx, h.x, h.y);
-      h.norm->backward(h.ctx, h.x, h.y, h.dy, h.dx);
-      test::check_close("y", h.y, get(f, p + "y"));
-      test::check_close("dx", h.dx, get(f, p + "dx"));
-      test::check_close("dgamma", h.param("norm.gamma", true), get(f, p + "dgamma"));
-      test::check_close("dbeta", h.param("norm.beta", true), get(f, p + "dbeta"));
+      test::check_fixture_step(h, f, p);
       if (k < steps) {
         CHECK(h.state_counter("norm.t") == int64_t(get(f, p + "t")[0]));
         test::check_close("running_var", h.state_tensor("norm.running_var"), get(f, p + "running_var"));

@@ -1,9 +1,8 @@
 // [connected]: out = act(norm(x_flat * W^T)), x_flat the (N, C*H*W) view of the input. The norm
 // defaults to none (a bias) whatever [net] says, since the net-wide norm= is meant for convs.
-#include <cmath>
-
 #include "layers/factories.h"
-#include "layers/norm_act.h"
+#include "layers/factory_util.h"
+#include "layers/weights.h"
 
 namespace mabdet {
 namespace {
@@ -11,11 +10,7 @@ namespace {
 class Connected : public Layer {
  public:
   Connected(int inputs, int outputs, NormAct tail, Rng& rng) : inputs_(inputs), outputs_(outputs), tail_(std::move(tail)) {
-    weights_.reshape(outputs, inputs);
-    dweights_.reshape(outputs, inputs);
-    dweights_.zero();
-    const double std = std::sqrt(2.0 / double(inputs));  // He normal over fan_in, as for convs
-    for (size_t i = 0; i < weights_.size(); ++i) weights_[i] = float(std * rng.normal());
+    he_normal_weights(weights_, dweights_, Shape{outputs, inputs, 1, 1}, double(inputs), rng);  // as for convs
   }
 
   std::string type() const override { return "connected"; }
@@ -51,11 +46,7 @@ class Connected : public Layer {
                 din[0]->data(), inputs_);
   }
 
-  std::vector<Param> params() override {
-    std::vector<Param> ps{{"weights", &weights_, &dweights_, 1.f, 1.f}};
-    for (Param& p : tail_.params()) ps.push_back(p);
-    return ps;
-  }
+  std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
   std::vector<State> state() override { return tail_.state(); }
 
  private:
@@ -68,8 +59,7 @@ class Connected : public Layer {
 
 std::unique_ptr<Layer> make_connected(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
   const Section& sec = cfg.sec;
-  const int output = sec.get_int("output");
-  if (output <= 0) sec.fail_key("output", "must be > 0");
+  const int output = positive_key(sec, "output");
   const ops::Act act = read_activation(sec);
   // norm= only from this section; the norm's own keys still fall back to [net].
   std::unique_ptr<Norm> norm = make_norm(sec.get_choice("norm", "none", norm_names()), cfg, output, true);

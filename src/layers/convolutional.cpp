@@ -3,10 +3,9 @@
 // sgemm per image per group over im2col columns in ctx.workspace; 1x1/stride-1/unpadded convs use
 // the input itself as the column matrix. Backward recomputes the columns instead of storing them:
 // one im2col is cheaper than holding K*OH*OW floats per image between passes.
-#include <cmath>
-
 #include "layers/factories.h"
-#include "layers/norm_act.h"
+#include "layers/factory_util.h"
+#include "layers/weights.h"
 
 namespace mabdet {
 namespace {
@@ -21,12 +20,8 @@ class Convolutional : public Layer {
         centralize_(centralize),
         geom_{in_c / groups, 0, 0, kh, kw, stride, stride, pad, pad, dilation, dilation},
         tail_(std::move(tail)) {
-    weights_.reshape(filters, in_c / groups, kh, kw);
-    dweights_.reshape(weights_.shape());
-    dweights_.zero();
     // He/Kaiming normal over fan_in, the init ResNets are trained from scratch with.
-    const double std = std::sqrt(2.0 / double(k()));
-    for (size_t i = 0; i < weights_.size(); ++i) weights_[i] = float(std * rng.normal());
+    he_normal_weights(weights_, dweights_, Shape{filters, in_c / groups, kh, kw}, double(k()), rng);
     if (centralize_) {
       wc_.reshape(weights_.shape());
       dwc_.reshape(weights_.shape());
@@ -110,11 +105,7 @@ class Convolutional : public Layer {
     }
   }
 
-  std::vector<Param> params() override {
-    std::vector<Param> ps{{"weights", &weights_, &dweights_, 1.f, 1.f}};
-    for (Param& p : tail_.params()) ps.push_back(p);
-    return ps;
-  }
+  std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
   std::vector<State> state() override { return tail_.state(); }
 
  private:
@@ -148,20 +139,13 @@ class Convolutional : public Layer {
 
 std::unique_ptr<Layer> make_convolutional(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
   const Section& sec = cfg.sec;
-  const int filters = sec.get_int("filters");
-  if (filters <= 0) sec.fail_key("filters", "must be > 0");
-  const int size = sec.get_int("size");
-  if (size <= 0) sec.fail_key("size", "must be > 0");
-  const int stride = sec.get_int("stride", 1);
-  if (stride <= 0) sec.fail_key("stride", "must be > 0");
-  const int dilation = sec.get_int("dilation", 1);
-  if (dilation <= 0) sec.fail_key("dilation", "must be > 0");
-  const bool pad = sec.get_bool("pad", false);
+  const int filters = positive_key(sec, "filters");
+  const int size = positive_key(sec, "size");
+  const int stride = positive_key(sec, "stride", 1);
+  const int dilation = positive_key(sec, "dilation", 1);
   // darknet's pad=1 means "same" padding for odd sizes: size/2 pixels per side (scaled by dilation).
-  const int padding = sec.get_int("padding", pad ? dilation * (size / 2) : 0);
-  if (padding < 0) sec.fail_key("padding", "must be >= 0");
-  const int groups = sec.get_int("groups", 1);
-  if (groups <= 0) sec.fail_key("groups", "must be > 0");
+  const int padding = padding_key(sec, dilation * (size / 2));
+  const int groups = positive_key(sec, "groups", 1);
   const int in_c = in.at(0).c;
   if (in_c % groups) sec.fail_key("groups", cat("must divide the input channels (", in_c, ")"));
   if (filters % groups) sec.fail_key("groups", cat("must divide filters (", filters, ")"));
@@ -170,12 +154,7 @@ std::unique_ptr<Layer> make_convolutional(const Scope& cfg, const std::vector<Sh
   const bool centralize = cfg.get_bool("centralize", norm->default_centralize());
   auto layer = std::make_unique<Convolutional>(in_c, filters, size, size, stride, padding, dilation, groups,
                                                 centralize, NormAct(std::move(norm), act), rng);
-  try {
-    layer->reshape(in);  // an input too small for the kernel is reported with the cfg line
-  } catch (const Error& e) {
-    sec.fail_section(e.what());
-  }
-  return layer;
+  return reshaped(sec, std::move(layer), in);
 }
 
 }  // namespace mabdet

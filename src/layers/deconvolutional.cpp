@@ -2,10 +2,9 @@
 // W^T x, giving the columns of the output, which col2im scatters into place: the adjoint of the
 // convolution with the same size/stride/padding. Backward is that convolution: im2col of dL/dout,
 // then one sgemm for dW and one for dx.
-#include <cmath>
-
 #include "layers/factories.h"
-#include "layers/norm_act.h"
+#include "layers/factory_util.h"
+#include "layers/weights.h"
 
 namespace mabdet {
 namespace {
@@ -14,13 +13,10 @@ class Deconvolutional : public Layer {
  public:
   Deconvolutional(int in_c, int filters, int size, int stride, int pad, NormAct tail, Rng& rng)
       : in_c_(in_c), filters_(filters), geom_{filters, 0, 0, size, size, stride, stride, pad, pad, 1, 1}, tail_(std::move(tail)) {
-    weights_.reshape(in_c, filters, size, size);  // PyTorch's ConvTranspose2d layout
-    dweights_.reshape(weights_.shape());
-    dweights_.zero();
-    // He normal over the input channels' fan (in*size*size), maskrcnn-benchmark's choice
-    // (kaiming_normal_ with mode fan_out on the transposed layout) for its mask-head deconv.
-    const double std = std::sqrt(2.0 / double(in_c * size * size));
-    for (size_t i = 0; i < weights_.size(); ++i) weights_[i] = float(std * rng.normal());
+    // PyTorch's ConvTranspose2d layout. He normal over the input channels' fan (in*size*size),
+    // maskrcnn-benchmark's choice (kaiming_normal_ with mode fan_out on the transposed layout) for
+    // its mask-head deconv.
+    he_normal_weights(weights_, dweights_, Shape{in_c, filters, size, size}, double(in_c * size * size), rng);
   }
 
   std::string type() const override { return "deconvolutional"; }
@@ -75,11 +71,7 @@ class Deconvolutional : public Layer {
     }
   }
 
-  std::vector<Param> params() override {
-    std::vector<Param> ps{{"weights", &weights_, &dweights_, 1.f, 1.f}};
-    for (Param& p : tail_.params()) ps.push_back(p);
-    return ps;
-  }
+  std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
   std::vector<State> state() override { return tail_.state(); }
 
  private:
@@ -96,25 +88,15 @@ class Deconvolutional : public Layer {
 
 std::unique_ptr<Layer> make_deconvolutional(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
   const Section& sec = cfg.sec;
-  const int filters = sec.get_int("filters");
-  if (filters <= 0) sec.fail_key("filters", "must be > 0");
-  const int size = sec.get_int("size");
-  if (size <= 0) sec.fail_key("size", "must be > 0");
-  const int stride = sec.get_int("stride", 1);
-  if (stride <= 0) sec.fail_key("stride", "must be > 0");
-  const bool pad = sec.get_bool("pad", false);
-  const int padding = sec.get_int("padding", pad ? size / 2 : 0);  // darknet's pad=1: size/2
-  if (padding < 0) sec.fail_key("padding", "must be >= 0");
+  const int filters = positive_key(sec, "filters");
+  const int size = positive_key(sec, "size");
+  const int stride = positive_key(sec, "stride", 1);
+  const int padding = padding_key(sec, size / 2);  // darknet's pad=1: size/2
   const ops::Act act = read_activation(sec);
   std::unique_ptr<Norm> norm = make_norm(cfg, filters, true);
   auto layer = std::make_unique<Deconvolutional>(in.at(0).c, filters, size, stride, padding,
                                                   NormAct(std::move(norm), act), rng);
-  try {
-    layer->reshape(in);
-  } catch (const Error& e) {
-    sec.fail_section(e.what());
-  }
-  return layer;
+  return reshaped(sec, std::move(layer), in);
 }
 
 }  // namespace mabdet

@@ -2,6 +2,7 @@
 // over the real pixels of each window only); floor output size, like PyTorch's max_pool2d. The
 // winning position of every output is kept for backward.
 #include "layers/factories.h"
+#include "layers/factory_util.h"
 #include "mabdet/ops.h"
 
 namespace mabdet {
@@ -45,21 +46,14 @@ class Maxpool : public Layer {
 
 std::unique_ptr<Layer> make_maxpool(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
   const Section& sec = cfg.sec;
-  const int stride = sec.get_int("stride", 1);
-  if (stride <= 0) sec.fail_key("stride", "must be > 0");
-  const int size = sec.get_int("size", stride);  // darknet: a window as wide as the step
-  if (size <= 0) sec.fail_key("size", "must be > 0");
+  const int stride = positive_key(sec, "stride", 1);
+  const int size = positive_key(sec, "size", stride);  // darknet: a window as wide as the step
   // (size-1)/2 per side: ResNet's 3x3/2 stem pool pads 1, a 2x2/2 pool pads 0.
   const int padding = sec.get_int("padding", (size - 1) / 2);
   // A window must hold at least one real pixel, which padding < size guarantees.
   if (padding < 0 || padding >= size) sec.fail_key("padding", cat("must be in [0, size-1] = [0, ", size - 1, "]"));
   auto layer = std::make_unique<Maxpool>(ops::PoolGeom{size, stride, padding});
-  try {
-    layer->reshape(in);
-  } catch (const Error& e) {
-    sec.fail_section(e.what());
-  }
-  return layer;
+  return reshaped(sec, std::move(layer), in);
 }
 
 }  // namespace mabdet

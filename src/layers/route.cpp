@@ -1,6 +1,7 @@
 // [route]: concatenation of the `from=` layers along channels (darknet's [route layers=...], but
 // spelled with the generic from= key). A single input passes through unchanged.
 #include "layers/factories.h"
+#include "layers/factory_util.h"
 #include "mabdet/ops.h"
 
 namespace mabdet {
@@ -51,12 +52,7 @@ class Route : public Layer {
 
 std::unique_ptr<Layer> make_route(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
   auto layer = std::make_unique<Route>();
-  try {
-    layer->reshape(in);
-  } catch (const Error& e) {
-    cfg.sec.fail_section(e.what());
-  }
-  return layer;
+  return reshaped(cfg.sec, std::move(layer), in);
 }
 
 }  // namespace mabdet

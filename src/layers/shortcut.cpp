@@ -1,6 +1,7 @@
 // [shortcut]: out = act(sum of the inputs), the residual add. darknet's `from=-3` names the second
 // input; the previous layer is the implicit first. All inputs must have the same shape.
 #include "layers/factories.h"
+#include "layers/factory_util.h"
 #include "layers/norm_act.h"
 
 namespace mabdet {
@@ -47,12 +48,7 @@ class Shortcut : public Layer {
 
 std::unique_ptr<Layer> make_shortcut(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
   auto layer = std::make_unique<Shortcut>(read_activation(cfg.sec));
-  try {
-    layer->reshape(in);
-  } catch (const Error& e) {
-    cfg.sec.fail_section(e.what());
-  }
-  return layer;
+  return reshaped(cfg.sec, std::move(layer), in);
 }
 
 }  // namespace mabdet

@@ -10,7 +10,7 @@
 // between brn_ramp_start and brn_ramp_end.
 #include <algorithm>
 
-#include "norms/factories.h"
+#include "norms/batch_stats.h"
 
 namespace mabdet {
 namespace {
@@ -24,102 +24,38 @@ struct BrnRamp {
   }
 };
 
-class BatchRenorm : public Norm {
+class BatchRenorm : public norm_detail::BatchStatsNorm {
  public:
   BatchRenorm(int channels, float eps, float momentum, const BrnRamp& ramp)
-      : eps_(eps), momentum_(momentum), ramp_(ramp), affine_(channels), running_mean_(1, channels),
-        running_var_(1, channels) {
-    running_mean_.zero();
-    running_var_.fill(1.f);
-    for (Tensor* t : {&mean_, &istd_, &r_, &d_, &scale_, &shift_, &sum_, &dot_, &a_, &b_, &c_}) t->reshape(1, channels);
-  }
+      : BatchStatsNorm(channels, eps, momentum), ramp_(ramp), r_(1, channels), d_(1, channels) {}
   std::string name() const override { return "brn"; }
 
-  void forward(Context& ctx, const Tensor& x, Tensor& y) override {
-    const Shape& s = x.shape();
-    const int C = s.c;
-    train_ = ctx.train;
-    if (train_) {
-      const size_t count = size_t(s.n) * s.plane();
-      if (count < 2) fail("norm=brn: training needs more than one value per channel, got input ", s.str());
-      const auto [rmax, dmax] = ramp_.at(ctx.iteration);
-      ops::norm_sum(x.device(), s, ops::Per::Channel, x.data(), sum_.data());
-      for (int c = 0; c < C; ++c) mean_[c] = float(double(sum_[c]) / count);
-      ops::norm_centered_sumsq(x.device(), s, ops::Per::Channel, x.data(), mean_.data(), dot_.data());
-      for (int c = 0; c < C; ++c) {
-        const double var = double(dot_[c]) / count, sigma_b = std::sqrt(var + eps_);
-        const double sigma = std::sqrt(double(running_var_[c]) + eps_);
-        const double r = std::clamp(sigma_b / sigma, 1.0 / rmax, rmax);
-        const double d = std::clamp((double(mean_[c]) - running_mean_[c]) / sigma, -dmax, dmax);
-        istd_[c] = float(1.0 / sigma_b);
-        r_[c] = float(r);
-        d_[c] = float(d);
-        scale_[c] = float(affine_.gamma[c] * r / sigma_b);
-        shift_[c] = float(affine_.beta[c] + affine_.gamma[c] * d - mean_[c] * (affine_.gamma[c] * r / sigma_b));
-        running_mean_[c] = momentum_ * running_mean_[c] + (1 - momentum_) * mean_[c];
-        running_var_[c] = float(momentum_ * running_var_[c] + (1 - momentum_) * (double(dot_[c]) / (count - 1)));
-      }
-    } else {
-      for (int c = 0; c < C; ++c) {
-        mean_[c] = running_mean_[c];
-        istd_[c] = float(1.0 / std::sqrt(double(running_var_[c]) + eps_));
-        r_[c] = 1.f;
-        d_[c] = 0.f;
-        scale_[c] = affine_.gamma[c] * istd_[c];
-        shift_[c] = affine_.beta[c] - mean_[c] * scale_[c];
-      }
+ protected:
+  // Inference (r = 1, d = 0, running statistics) is bn's.
+  void set_affine(Context& ctx, size_t count) override {
+    if (!train_) {
+      r_.fill(1.f);
+      d_.zero();
+      BatchStatsNorm::set_affine(ctx, count);
+      return;
     }
-    ops::norm_affine(x.device(), s, ops::Per::Channel, x.data(), scale_.data(), shift_.data(), y.data());
-  }
-
-  // Training, xhat = (x - mean_B) / sigma_B, r and d constants:
-  //   dx = gamma * r / sigma_B * (dy - mean(dy) - xhat * mean(dy * xhat)),
-  //   dgamma = sum dy * (r * xhat + d),  dbeta = sum dy.
-  // Inference (r = 1, d = 0, running statistics): dx = gamma / sigma * dy.
-  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
-    const Shape& s = x.shape();
-    const int C = s.c;
-    ops::norm_sum(dy.device(), s, ops::Per::Channel, dy.data(), sum_.data());                         // sum dy
-    ops::norm_dot(dy.device(), s, ops::Per::Channel, dy.data(), x.data(), mean_.data(), dot_.data());  // sum dy (x-mean)
-    const double count = double(s.n) * s.plane();
-    for (int c = 0; c < C; ++c) {
-      const double istd = istd_[c], r = r_[c], a = double(affine_.gamma[c]) * r * istd;
-      affine_.dgamma[c] += float(r * istd * dot_[c] + d_[c] * double(sum_[c]));
-      affine_.dbeta[c] += sum_[c];
-      a_[c] = float(a);
-      if (train_) {
-        const double b = -a * istd * istd * dot_[c] / count;  // times (x - mean)
-        b_[c] = float(b);
-        c_[c] = float(-a * sum_[c] / count - b * mean_[c]);
-      }
+    const auto [rmax, dmax] = ramp_.at(ctx.iteration);
+    for (int c = 0; c < mean_.c(); ++c) {
+      const double sigma_b = std::sqrt(double(dot_[c]) / count + eps_);
+      const double sigma = std::sqrt(double(running_var_[c]) + eps_);
+      const double r = std::clamp(sigma_b / sigma, 1.0 / rmax, rmax);
+      const double d = std::clamp((double(mean_[c]) - running_mean_[c]) / sigma, -dmax, dmax);
+      r_[c] = float(r);
+      d_[c] = float(d);
+      scale_[c] = float(affine_.gamma[c] * r / sigma_b);
+      shift_[c] = float(affine_.beta[c] + affine_.gamma[c] * d - mean_[c] * (affine_.gamma[c] * r / sigma_b));
     }
-    ops::norm_backward_add(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(),
-                           train_ ? b_.data() : nullptr, train_ ? c_.data() : nullptr, dx.data());
   }
-
-  std::vector<Param> params() override { return affine_.params(); }
-  std::vector<State> state() override {
-    return {{"norm.running_mean", &running_mean_, nullptr}, {"norm.running_var", &running_var_, nullptr}};
-  }
-  bool inference_affine(Tensor& scale, Tensor& shift) const override {
-    const int C = running_var_.c();
-    scale.reshape(1, C);
-    shift.reshape(1, C);
-    for (int c = 0; c < C; ++c) {
-      scale[c] = float(affine_.gamma[c] / std::sqrt(double(running_var_[c]) + eps_));
-      shift[c] = affine_.beta[c] - running_mean_[c] * scale[c];
-    }
-    return true;
-  }
+  Renorm renorm() const override { return {r_.data(), d_.data()}; }
 
  private:
-  float eps_, momentum_;
   BrnRamp ramp_;
-  norm_detail::Affine affine_;
-  Tensor running_mean_, running_var_;  // 1 x C, state
-  bool train_ = false;                 // mode of the last forward, which backward differentiates
-  Tensor mean_, istd_, r_, d_;         // 1 x C: what the last forward normalized with
-  Tensor scale_, shift_, sum_, dot_, a_, b_, c_;  // 1 x C scratch
+  Tensor r_, d_;  // 1 x C: the constants the last forward renormalized with
 };
 }  // namespace
 

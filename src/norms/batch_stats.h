@@ -1,0 +1,37 @@
+// What bn and brn share: per-channel batch statistics in training, running statistics (PyTorch's
+// conventions: biased batch variance, unbiased running variance) at inference, and the backward
+// through the batch statistics. brn differs only in the affine map it builds from the statistics
+// and in its constants r and d, so checkpoints and inference of the two mean the same thing.
+#pragma once
+#include "norms/factories.h"
+
+namespace mabdet::norm_detail {
+class BatchStatsNorm : public Norm {
+ public:
+  BatchStatsNorm(int channels, float eps, float momentum);
+  void forward(Context& ctx, const Tensor& x, Tensor& y) final;
+  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) final;
+  std::vector<Param> params() final { return affine_.params(); }
+  std::vector<State> state() final;
+  bool inference_affine(Tensor& scale, Tensor& shift) const final;
+
+ protected:
+  // Fills scale_ and shift_ (y = x * scale + shift) from mean_ and istd_; in training also from
+  // dot_ (sum of squared deviations over `count` values) and the running statistics, which are
+  // updated only after this returns. The default is plain batch norm.
+  virtual void set_affine(Context& ctx, size_t count);
+  // Per-channel constants of y = gamma * (xhat * r + d) + beta held fixed in the backward;
+  // null means r = 1, d = 0.
+  struct Renorm {
+    const float *r, *d;
+  };
+  virtual Renorm renorm() const { return {nullptr, nullptr}; }
+
+  float eps_, momentum_;
+  Affine affine_;
+  Tensor running_mean_, running_var_;  // 1 x C, state
+  bool train_ = false;                 // mode of the last forward, which backward differentiates
+  Tensor mean_, istd_;                 // 1 x C, statistics the last forward normalized with
+  Tensor scale_, shift_, sum_, dot_, a_, b_, c_;  // 1 x C scratch
+};
+}  // namespace mabdet::norm_detail
