@@ -10,8 +10,8 @@ missing=""
 for p in $APT_PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 if [ -n "$missing" ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "install_deps: apt-get installing:$missing"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
@@ -19,6 +19,14 @@ fi
 PY=${MABDET_PIP_PYTHON:-python3}
 if ! $PY -c "import pycocotools, faster_coco_eval, numpy" 2>/dev/null; then
   echo "install_deps: pip installing pycocotools faster-coco-eval for $($PY -c 'import sys; print(sys.executable)')"
-  $PY -m pip install -q pycocotools faster-coco-eval numpy
+  extra=""
+  if ! $PY -m pip --version >/dev/null 2>&1; then
+    # Debian's own python3 without pip: its pip needs --break-system-packages for user packages.
+    DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -q --no-install-recommends python3-pip
+    extra="--break-system-packages"
+  elif $PY -c "import sys; sys.exit(0 if sys.prefix.startswith('/usr') else 1)" 2>/dev/null; then
+    extra="--break-system-packages"
+  fi
+  $PY -m pip install -q $extra pycocotools faster-coco-eval numpy
 fi
 echo "install_deps: ok"
