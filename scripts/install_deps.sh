@@ -19,14 +19,14 @@ fi
 PY=${MABDET_PIP_PYTHON:-python3}
 if ! $PY -c "import pycocotools, faster_coco_eval, numpy" 2>/dev/null; then
   echo "install_deps: pip installing pycocotools faster-coco-eval for $($PY -c 'import sys; print(sys.executable)')"
-  extra=""
+  extra="" pkgs="pycocotools faster-coco-eval numpy"
   if ! $PY -m pip --version >/dev/null 2>&1; then
     # Debian's own python3 without pip: its pip needs --break-system-packages for user packages.
     DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -q --no-install-recommends python3-pip
-    extra="--break-system-packages"
+    extra="--break-system-packages" pkgs="pycocotools faster-coco-eval"  # numpy: Debian's, which torch uses
   elif $PY -c "import sys; sys.exit(0 if sys.prefix.startswith('/usr') else 1)" 2>/dev/null; then
-    extra="--break-system-packages"
+    extra="--break-system-packages" pkgs="pycocotools faster-coco-eval"
   fi
-  $PY -m pip install -q $extra pycocotools faster-coco-eval numpy
+  $PY -m pip install -q $extra $pkgs
 fi
 echo "install_deps: ok"
