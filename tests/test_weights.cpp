@@ -52,12 +52,6 @@ output=3
 
 Network make(const std::string& text) { return Network(parse_cfg_text(text, "w.cfg")); }
 
-std::string tmp_dir() {
-  char tmpl[] = "/tmp/mabdet_w_XXXXXX";
-  REQUIRE(mkdtemp(tmpl));
-  return tmpl;
-}
-
 // Deterministic sub-batches: a function of (step, sub) only.
 struct Feed {
   Tensor x;
@@ -88,7 +82,8 @@ std::vector<float> all_values(Network& net) {
 }  // namespace
 
 TEST_CASE("weights save/load round trip restores params and state exactly") {
-  std::string dir = tmp_dir(), path = dir + "/a.weights";
+  test::TempDir tmp;
+  std::string dir = tmp.path, path = dir + "/a.weights";
   Network a = make(net_text(4));
   Context ctx;
   Trainer t(a, ctx);
@@ -107,7 +102,8 @@ TEST_CASE("weights save/load round trip restores params and state exactly") {
 }
 
 TEST_CASE("resume continues the schedule, momentum and MABN state exactly") {
-  std::string dir = tmp_dir();
+  test::TempDir tmp;
+  std::string dir = tmp.path;
   Feed feed;
   TrainOptions quiet;
   quiet.log_every = 1000;
@@ -138,7 +134,8 @@ TEST_CASE("resume continues the schedule, momentum and MABN state exactly") {
 }
 
 TEST_CASE("loading names the layer and tensor that do not match") {
-  std::string dir = tmp_dir(), path = dir + "/m.weights";
+  test::TempDir tmp;
+  std::string dir = tmp.path, path = dir + "/m.weights";
   Network a = make(net_text(4));
   save_weights(path, a, Progress{}, nullptr);
   Network wider = make(net_text(6));
@@ -150,7 +147,8 @@ TEST_CASE("loading names the layer and tensor that do not match") {
 }
 
 TEST_CASE("corrupt and truncated weights files are reported, not trusted") {
-  std::string dir = tmp_dir(), path = dir + "/t.weights";
+  test::TempDir tmp;
+  std::string dir = tmp.path, path = dir + "/t.weights";
   Network a = make(net_text(4));
   save_weights(path, a, Progress{}, nullptr);
   std::ifstream in(path, std::ios::binary);
