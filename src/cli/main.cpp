@@ -23,7 +23,6 @@ const Command kCommands[] = {
      "classifier train CFG DATA [WEIGHTS] [--stop-after N] | classifier valid CFG DATA WEIGHTS"},
     {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K]"},
     {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
-    {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K]"},
     {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K --height H]"},
     {"databench", mabdet::cli::databench, "databench DATAFILE [--split train|val --threads T --batch B --batches N --min-size S --max-size L --seed K]"},
     {"version", version, "version"},
