@@ -62,7 +62,11 @@ int resolve_ref(const Section& s, const std::string& ref, int self, const std::v
 }
 }  // namespace
 
-Network Network::from_file(const std::string& cfg_path) { return Network(parse_cfg(cfg_path)); }
+Network Network::from_file(const std::string& cfg_path) {
+  std::vector<Section> sections = parse_cfg(cfg_path);
+  if (sections.empty()) fail(cfg_path, ": no sections; a cfg starts with [net]");
+  return Network(sections);
+}
 
 Network::Network(const std::vector<Section>& sections) {
   if (sections.empty() || sections.front().type() != "net") {

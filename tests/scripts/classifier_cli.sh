@@ -32,5 +32,7 @@ expect_error "$tmp/bad.data:2 train_sise=10: unknown or unused key" "$BIN" class
 sed 's/^activation=relu/activation=tanh/' "$tmp/small.cfg" > "$tmp/bad.cfg"
 expect_error "activation=tanh: allowed values: linear | relu | leaky | logistic" "$BIN" classifier train "$tmp/bad.cfg" "$tmp/shapes.data"
 expect_error "not a mabdet weights file" "$BIN" classifier valid "$tmp/small.cfg" "$tmp/shapes.data" "$tmp/shapes.data"
+: > "$tmp/empty.cfg"
+expect_error "$tmp/empty.cfg: no sections; a cfg starts with [net]" "$BIN" classifier train "$tmp/empty.cfg" "$tmp/shapes.data"
 expect_error "usage: mabdet classifier valid" "$BIN" classifier valid "$tmp/small.cfg"
 echo "classifier CLI: train, resume, valid and errors behave"
