@@ -7,6 +7,8 @@
 
 namespace mabdet {
 
+struct Batch;  // mabdet/data/batch.h
+
 struct Context {
   bool train = false;      // training forward (batch statistics, buffers advance) vs inference
   int64_t iteration = 0;   // optimizer steps completed so far
@@ -17,6 +19,13 @@ struct Context {
   float loss_scale = 1.f;
   // Class labels of the current (sub-)batch, one per image, for classification losses.
   const IndexTensor* labels = nullptr;
+  // The current (sub-)batch of detection data: each image's size and resize plan, boxes, classes,
+  // crowd regions and mask polygons/RLE, for the layers that build training targets. Image i of
+  // the network input is batch->meta[i] / batch->targets[i].
+  const Batch* batch = nullptr;
+  // Where the training data stream stands: the next image is data_index of epoch data_epoch.
+  // Loaders advance it; checkpoints save it and resume restores it.
+  int64_t data_epoch = 0, data_index = 0;
 
   // Scratch memory shared by all layers (im2col columns, temporaries). Contents do not survive
   // from one call to the next; it grows to the largest request and is then reused.

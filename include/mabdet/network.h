@@ -1,5 +1,8 @@
-// Network: the layers of a cfg file in order, each reading one or more earlier outputs (`from=`).
-// The [net] section carries the input geometry and the training hyper-parameters (NetConfig).
+// Network: the layers of a cfg file in order, a graph in which each layer reads earlier outputs
+// (`from=`, a port of a multi-output layer as NAME:PORT). The [net] section carries the input
+// geometry and the training hyper-parameters (NetConfig). Keys every section takes, read here:
+// name, from, stop_gradient, share, share_stats, lr_mult, decay_mult, freeze, loss_weight
+// (docs/layers.md).
 #pragma once
 #include <cstdio>
 #include <memory>
@@ -24,6 +27,7 @@ struct NetConfig {
   std::vector<float> scales;
   int max_batches = 0;    // optimizer steps to train
   uint64_t seed = 1;      // weight init and data order
+  int freeze_at = 0;      // Detectron2's FREEZE_AT: 1 freezes through layer `stem`, K >= 2 through `resK`
   int sub_batch() const { return batch / subdivisions; }
 };
 
@@ -35,15 +39,26 @@ class Network {
   const NetConfig& config() const { return cfg_; }
   size_t size() const { return nodes_.size(); }
   Layer& layer(size_t i) { return *nodes_[i].layer; }
-  const Tensor& output(size_t i) const { return nodes_[i].out; }
-  const Tensor& output() const { return nodes_.back().out; }
-  const std::vector<int>& inputs(size_t i) const { return nodes_[i].inputs; }  // -1: the network input
+  const std::string& name(size_t i) const { return nodes_[i].name; }
+  const Tensor& output(size_t i) const { return nodes_[i].fout[0]; }  // port 0 of layer i
+  const Tensor& output() const { return nodes_.back().fout[0]; }
+  // A Float or Index port of layer i by name ("" = port 0); fails if there is none of that kind.
+  const Tensor& output(size_t i, const std::string& port) const;
+  const IndexTensor& index_output(size_t i, const std::string& port) const;
+  // Layer index of each input (-1: the network input), in `from=` order.
+  std::vector<int> inputs(size_t i) const;
+  // Whether layer i has parameters that train (not frozen) or reads a layer that has.
+  bool needs_grad(size_t i) const { return nodes_[i].needs_grad; }
 
-  // Runs every layer on `input` (N, C, H, W); reshapes buffers when the input shape changes.
+  // Runs every layer on `input` (N, C, H, W); each layer learns its input shapes as it goes.
   const Tensor& forward(Context& ctx, const Tensor& input);
-  // Backpropagates from the loss layers of the last forward, adding into every param grad.
+  // Backpropagates from the loss layers of the last forward, adding into every param grad;
+  // layers that nothing trainable depends on are skipped.
   void backward(Context& ctx);
-  double loss() const;  // sum of the loss layers' losses of the last forward
+  double loss() const;  // the weighted sum of every loss term of the last forward
+  // Each named term of the last forward (weighted), summed over layers that report the same name,
+  // in the order the terms first appear.
+  std::vector<LossTerm> loss_terms() const;
   void zero_grads();
 
   // Per-layer wall time of forward / backward, accumulated while profiling is on (for `bench`).
@@ -51,20 +66,40 @@ class Network {
   const std::vector<double>& forward_seconds() const { return fwd_s_; }
   const std::vector<double>& backward_seconds() const { return bwd_s_; }
 
+  // What the optimizer updates: every trainable param once (a shared param is listed by its
+  // owner only; frozen layers are left out), with the section's lr_mult/decay_mult applied.
   std::vector<Param> params();
+  // Every param layer i owns (frozen included, shared views excluded): what checkpoints save.
+  std::vector<Param> saved_params(size_t i);
+  std::vector<State> saved_state(size_t i);
   std::vector<State> state();
   void print_table(std::FILE* f) const;
 
  private:
+  struct Ref {
+    int node = -1;            // -1: the network input
+    Kind kind = Kind::Float;
+    size_t slot = 0;          // index among that node's ports of this kind
+    bool grad = true;         // the port carries gradient and the cfg does not stop it
+  };
   struct Node {
     std::unique_ptr<Layer> layer;
-    std::vector<int> inputs;
-    std::string name, type;
+    std::vector<Port> ports;
+    std::vector<Ref> refs;
+    std::string name, type, shares;  // shares: name of the layer whose params this one uses
     int line = 0;
-    Tensor out, dout;  // (N, C, H, W) output and dL/doutput
+    bool frozen = false, needs_grad = false;
+    float lr_mult = 1.f, decay_mult = 1.f, loss_weight = 1.f;
+    std::vector<Tensor> fout, fgrad;  // per Float port: output and dL/doutput
+    std::vector<IndexTensor> iout;    // per Index port
   };
-  void reshape(const Shape& in);
-  const Tensor& input_of(int idx) const { return idx < 0 ? *input_ : nodes_[idx].out; }
+  Ref resolve(const Section& s, const std::string& ref, int self) const;
+  void read_graph_keys(const Section& s, Node& node);
+  void share_params(const Section& s, Node& node);
+  void apply_freeze_at(const Section& net);
+  const Tensor& float_in(const Ref& r) const { return r.node < 0 ? *input_ : nodes_[r.node].fout[r.slot]; }
+  void gather(const Node& n, Inputs& in) const;
+  static Outputs outputs_of(Node& n);
 
   NetConfig cfg_;
   std::vector<Node> nodes_;

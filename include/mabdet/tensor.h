@@ -1,6 +1,7 @@
 // Tensor: an owning, NCHW, 4-d array of T on one device. Shapes change often in detection, so
 // reshape() keeps the allocation when the new size fits (capacity only grows) and never copies.
-// Move-only: copies are explicit (clone/copy_from), host<->device transfers too.
+// Move-only: copies are explicit (clone/copy_from), host<->device transfers too. A tensor may also
+// be a view of another (share_storage_of): weight sharing makes two layers' params one storage.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +49,7 @@ class TensorT {
   void reshape(Shape s) {
     MABDET_ASSERT(s.n >= 0 && s.c >= 0 && s.h >= 0 && s.w >= 0, s.str());
     if (s.size() > cap_) {
+      MABDET_ASSERT(!view_, "a view cannot grow: ", shape_.str(), " -> ", s.str());
       release();
       data_ = static_cast<T*>(detail::device_alloc(dev_, s.size() * sizeof(T)));
       cap_ = s.size();
@@ -71,6 +73,17 @@ class TensorT {
     return t;
   }
   TensorT clone() const { return clone(dev_); }
+  // From now on this tensor reads and writes `owner`'s storage (same shape and device); `owner`
+  // must outlive it. Its own allocation, if any, is freed.
+  void share_storage_of(TensorT& owner) {
+    release();
+    data_ = owner.data_;
+    cap_ = owner.size();
+    shape_ = owner.shape_;
+    dev_ = owner.dev_;
+    view_ = true;
+  }
+  bool is_view() const { return view_; }
 
   const Shape& shape() const { return shape_; }
   int n() const { return shape_.n; }
@@ -91,20 +104,23 @@ class TensorT {
 
  private:
   void release() {
-    if (data_) detail::device_free(dev_, data_);
+    if (data_ && !view_) detail::device_free(dev_, data_);
     data_ = nullptr;
     cap_ = 0;
+    view_ = false;
   }
   void swap(TensorT& o) noexcept {
     std::swap(shape_, o.shape_);
     std::swap(data_, o.data_);
     std::swap(cap_, o.cap_);
     std::swap(dev_, o.dev_);
+    std::swap(view_, o.view_);
   }
   Shape shape_{};
   T* data_ = nullptr;
   size_t cap_ = 0;
   Device dev_ = Device::CPU;
+  bool view_ = false;  // storage belongs to another tensor
 };
 
 using Tensor = TensorT<float>;

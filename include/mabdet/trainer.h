@@ -32,7 +32,9 @@ class Trainer {
   // Trains until config().max_batches steps are done. Returns the mean loss of the last step.
   double run(const BatchLoader& load, const TrainOptions& opt);
   const Progress& progress() const { return progress_; }
-  void save(const std::string& path) { save_weights(path, net_, progress_, &sgd_.velocity()); }
+  // A checkpoint of everything a bit-identical resume needs (weights, state, momentum, progress,
+  // the Context's rng and data position).
+  void save(const std::string& path);
 
  private:
   Network& net_;

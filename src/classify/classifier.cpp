@@ -85,8 +85,17 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   Tensor images;
   IndexTensor labels;
   const NetConfig& c = net.config();
-  BatchLoader load = [&](int64_t step, int sub, Context& cx) -> const Tensor& {
-    sampler.train_batch(step * c.batch + int64_t(sub) * c.sub_batch(), c.sub_batch(), images, labels);
+  if (!trainer.progress().has_stream) {  // a fresh run, or a version-1 checkpoint
+    const int64_t pos = trainer.progress().steps * c.batch;
+    ctx.data_epoch = pos / d.train_size;
+    ctx.data_index = pos % d.train_size;
+  }
+  // The data position in the Context drives the stream, so a resumed run reads on where it stopped.
+  BatchLoader load = [&](int64_t, int, Context& cx) -> const Tensor& {
+    const int64_t pos = cx.data_epoch * d.train_size + cx.data_index;
+    sampler.train_batch(pos, c.sub_batch(), images, labels);
+    cx.data_epoch = (pos + c.sub_batch()) / d.train_size;
+    cx.data_index = (pos + c.sub_batch()) % d.train_size;
     cx.labels = &labels;
     return images;
   };

@@ -39,26 +39,25 @@ NetConfig read_net(const Section& s) {
   c.max_batches = s.get_int("max_batches", 0);
   int seed = s.get_int("seed", 1);
   c.seed = uint64_t(seed);
+  c.freeze_at = s.get_int("freeze_at", 0);
+  if (c.freeze_at < 0) s.fail_key("freeze_at", "must be >= 0 (0: nothing frozen, 1: the stem, K: stem and res2..resK)");
   if (c.learning_rate < 0) s.fail_key("learning_rate", "must be >= 0");
   if (c.momentum < 0 || c.momentum >= 1) s.fail_key("momentum", "must be in [0, 1)");
   return c;
 }
 
-// A `from=` entry: negative = relative to this layer, non-negative = absolute index, `input` = the
-// network input, anything else = a `name=` of an earlier layer.
-int resolve_ref(const Section& s, const std::string& ref, int self, const std::vector<std::string>& names) {
-  if (ref == "input") return -1;
-  char* end = nullptr;
-  long v = std::strtol(ref.c_str(), &end, 10);
-  if (!ref.empty() && !*end) {
-    long idx = v < 0 ? self + v : v;
-    if (idx < 0 || idx >= self)
-      s.fail_key("from", cat("'", ref, "' points to layer ", idx, "; a layer can only read layers 0..", self - 1, " or input"));
-    return int(idx);
-  }
-  for (int i = self - 1; i >= 0; --i)
-    if (names[i] == ref) return i;
-  s.fail_key("from", cat("no earlier layer has name=", ref));
+// Splits "REF" or "REF:PORT".
+std::pair<std::string, std::string> split_port(const std::string& ref) {
+  size_t colon = ref.find(':');
+  if (colon == std::string::npos) return {ref, ""};
+  return {ref.substr(0, colon), ref.substr(colon + 1)};
+}
+
+std::string port_list(const std::vector<Port>& ports) {
+  std::string l;
+  for (size_t k = 0; k < ports.size(); ++k)
+    l += (l.empty() ? "" : ", ") + (ports[k].name.empty() ? std::string("(main)") : ports[k].name);
+  return l;
 }
 }  // namespace
 
@@ -66,6 +65,123 @@ Network Network::from_file(const std::string& cfg_path) {
   std::vector<Section> sections = parse_cfg(cfg_path);
   if (sections.empty()) fail(cfg_path, ": no sections; a cfg starts with [net]");
   return Network(sections);
+}
+
+// A `from=` entry: negative = relative to this layer, non-negative = absolute index, `input` = the
+// network input, anything else = a `name=` of an earlier layer; each may end in :PORT.
+Network::Ref Network::resolve(const Section& s, const std::string& full, int self) const {
+  auto [ref, port] = split_port(full);
+  Ref r;
+  if (ref == "input") {
+    if (!port.empty()) s.fail_key("from", cat("'", full, "': the network input has no ports"));
+    return r;
+  }
+  char* end = nullptr;
+  long v = std::strtol(ref.c_str(), &end, 10);
+  if (!ref.empty() && !*end) {
+    long idx = v < 0 ? self + v : v;
+    if (idx < 0 || idx >= self)
+      s.fail_key("from", cat("'", full, "' points to layer ", idx, "; a layer can only read layers 0..", self - 1, " or input"));
+    r.node = int(idx);
+  } else {
+    r.node = -1;
+    for (int i = self - 1; i >= 0; --i)
+      if (nodes_[i].name == ref) {
+        r.node = i;
+        break;
+      }
+    if (r.node < 0) s.fail_key("from", cat("no earlier layer has name=", ref));
+  }
+  const std::vector<Port>& ports = nodes_[r.node].ports;
+  size_t k = 0;
+  while (k < ports.size() && ports[k].name != port) ++k;
+  if (k == ports.size())
+    s.fail_key("from", cat("'", full, "': layer ", r.node, " [", nodes_[r.node].type, "] has no port '", port,
+                           "'; its ports: ", port_list(ports)));
+  r.kind = ports[k].kind;
+  r.grad = ports[k].grad;
+  for (size_t j = 0; j < k; ++j) r.slot += ports[j].kind == r.kind;
+  return r;
+}
+
+// The keys every section takes that concern the graph and training, not the layer itself.
+void Network::read_graph_keys(const Section& s, Node& node) {
+  const bool has_params = !node.layer->params().empty();
+  auto params_only = [&](const char* key) {
+    if (s.has(key) && !has_params) s.fail_key(key, cat("[", s.type(), "] has no parameters"));
+  };
+  for (const char* k : {"lr_mult", "decay_mult", "freeze", "share"}) params_only(k);
+  node.lr_mult = s.get_float("lr_mult", 1.f);
+  node.decay_mult = s.get_float("decay_mult", 1.f);
+  if (node.lr_mult < 0) s.fail_key("lr_mult", "must be >= 0");
+  if (node.decay_mult < 0) s.fail_key("decay_mult", "must be >= 0");
+  node.frozen = s.get_bool("freeze", false);
+  node.loss_weight = s.get_float("loss_weight", 1.f);
+  if (s.has("loss_weight") && !node.layer->is_loss()) s.fail_key("loss_weight", cat("[", s.type(), "] is not a loss"));
+  if (node.loss_weight < 0) s.fail_key("loss_weight", "must be >= 0");
+  // stop_gradient: one 0/1 for every input, or one per from= entry.
+  std::vector<int> stop = s.get_ints("stop_gradient", {0});
+  if (stop.size() != 1 && stop.size() != node.refs.size())
+    s.fail_key("stop_gradient", cat("give one 0/1 or one per from= entry (", node.refs.size(), ")"));
+  for (size_t k = 0; k < node.refs.size(); ++k) {
+    int v = stop[stop.size() == 1 ? 0 : k];
+    if (v != 0 && v != 1) s.fail_key("stop_gradient", "values must be 0 or 1");
+    if (v) node.refs[k].grad = false;
+  }
+  share_params(s, node);
+}
+
+// share=NAME: this layer computes with NAME's parameters (one storage, gradients summed from every
+// use). Norm statistics stay per layer unless share_stats=1, which only norms without counters
+// allow: MABN and BRN count their own forwards.
+void Network::share_params(const Section& s, Node& node) {
+  const std::string owner = s.get_str("share", "");
+  const bool stats = s.get_bool("share_stats", false);
+  if (owner.empty()) {
+    if (s.has("share_stats")) s.fail_key("share_stats", "only with share=");
+    return;
+  }
+  const Node* o = nullptr;
+  for (const Node& n : nodes_)
+    if (n.name == owner) o = &n;
+  if (!o) s.fail_key("share", cat("no earlier layer has name=", owner));
+  if (!o->shares.empty()) s.fail_key("share", cat(owner, " itself shares ", o->shares, "; share ", o->shares));
+  if (o->type != node.type) s.fail_key("share", cat(owner, " is [", o->type, "], this is [", node.type, "]"));
+  std::vector<Param> mine = node.layer->params(), theirs = o->layer->params();
+  auto mismatch = [&](const std::string& what) {
+    s.fail_key("share", cat(owner, " (cfg line ", o->line, ") differs: ", what, "; shared layers need the same keys"));
+  };
+  if (mine.size() != theirs.size()) mismatch(cat(theirs.size(), " params vs ", mine.size()));
+  for (size_t k = 0; k < mine.size(); ++k) {
+    if (mine[k].name != theirs[k].name || mine[k].value->shape() != theirs[k].value->shape())
+      mismatch(cat("'", theirs[k].name, "' ", theirs[k].value->shape().str(), " vs '", mine[k].name, "' ",
+                   mine[k].value->shape().str()));
+    mine[k].value->share_storage_of(*theirs[k].value);
+    mine[k].grad->share_storage_of(*theirs[k].grad);
+  }
+  if (stats) {
+    std::vector<State> ms = node.layer->state(), ts = o->layer->state();
+    if (ms.size() != ts.size()) mismatch("state");
+    for (size_t k = 0; k < ms.size(); ++k) {
+      if (ms[k].counter || ts[k].counter)
+        s.fail_key("share_stats", cat("'", ms[k].name, "' counts this layer's own forwards; this norm keeps per-layer statistics (share_stats=0)"));
+      if (ms[k].name != ts[k].name || ms[k].tensor->shape() != ts[k].tensor->shape()) mismatch(cat("'", ts[k].name, "'"));
+      ms[k].tensor->share_storage_of(*ts[k].tensor);
+    }
+  }
+  node.shares = owner;
+}
+
+// Detectron2's FREEZE_AT over a flat cfg: the stage ends are the layers named stem, res2, res3, ...
+void Network::apply_freeze_at(const Section& net) {
+  if (cfg_.freeze_at == 0) return;
+  const std::string last = cfg_.freeze_at == 1 ? "stem" : cat("res", cfg_.freeze_at);
+  size_t end = nodes_.size();
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].name == last) end = i;
+  if (end == nodes_.size())
+    net.fail_key("freeze_at", cat("needs a layer named ", last, " (the end of that stage); name=stem, res2, res3, ... mark stage ends"));
+  for (size_t i = 0; i <= end; ++i) nodes_[i].frozen = true;
 }
 
 Network::Network(const std::vector<Section>& sections) {
@@ -76,8 +192,7 @@ Network::Network(const std::vector<Section>& sections) {
   const Section& net = sections.front();
   cfg_ = read_net(net);
   Rng rng(cfg_.seed);
-  std::vector<std::string> names;
-  std::vector<Shape> shapes;  // build-time output shapes, for the factories
+  std::vector<std::vector<Shape>> shapes;  // build-time Float port shapes, for the factories
   const Shape input{cfg_.sub_batch(), cfg_.channels, cfg_.height, cfg_.width};
   for (size_t k = 1; k < sections.size(); ++k) {
     const Section& s = sections[k];
@@ -92,85 +207,148 @@ Network::Network(const std::vector<Section>& sections) {
     node.type = s.type();
     node.line = s.line();
     node.name = s.get_str("name", "");
-    for (const std::string& n : names)
-      if (!node.name.empty() && n == node.name) s.fail_key("name", "used by an earlier layer");
+    for (const Node& n : nodes_)
+      if (!node.name.empty() && n.name == node.name) s.fail_key("name", "used by an earlier layer");
     for (const std::string& ref : s.get_strs("from", {"-1"})) {
-      if (self == 0 && ref == "-1") node.inputs.push_back(-1);
-      else node.inputs.push_back(resolve_ref(s, ref, self, names));
+      if (self == 0 && ref == "-1") node.refs.push_back(Ref{});
+      else node.refs.push_back(resolve(s, ref, self));
     }
-    if (type->implicit_previous && s.has("from")) node.inputs.insert(node.inputs.begin(), self - 1);
-    int n_in = int(node.inputs.size());
+    if (type->implicit_previous && s.has("from")) node.refs.insert(node.refs.begin(), resolve(s, "-1", self));
+    std::vector<Shape> in;
+    for (const Ref& r : node.refs)
+      if (r.kind == Kind::Float) in.push_back(r.node < 0 ? input : shapes[r.node][r.slot]);
+    int n_in = int(in.size());
     if (n_in < type->min_inputs || (type->max_inputs >= 0 && n_in > type->max_inputs))
       s.fail_key("from", cat("[", s.type(), "] takes ", type->min_inputs,
                              type->max_inputs < 0 ? " or more" : cat(" to ", type->max_inputs), " inputs, got ", n_in));
-    std::vector<Shape> in;
-    for (int i : node.inputs) in.push_back(i < 0 ? input : shapes[i]);
     node.layer = type->make(Scope{s, &net}, in, rng);
+    node.ports = node.layer->ports();
+    MABDET_ASSERT(!node.ports.empty() && node.ports[0].kind == Kind::Float, node.type, ": port 0 must be Float");
+    read_graph_keys(s, node);
     s.check_unused();
+    std::vector<Shape> out;
     try {
-      shapes.push_back(node.layer->reshape(in));
+      out.push_back(node.layer->reshape(in));
     } catch (const Error& e) {
       s.fail_section(e.what());
     }
-    names.push_back(node.name);
+    for (const Port& p : node.ports) {
+      if (p.kind == Kind::Index) {
+        node.iout.emplace_back();
+        continue;
+      }
+      if (node.fout.size() > 0) out.push_back(node.layer->port_shape(node.fout.size()));
+      node.fout.emplace_back(out.back());
+      node.fgrad.emplace_back();
+    }
+    shapes.push_back(std::move(out));
     nodes_.push_back(std::move(node));
   }
   if (nodes_.empty()) net.fail_section("the cfg has no layers after [net]");
+  apply_freeze_at(net);
   // Norm settings in [net] may stay unused when no layer picked that norm, so that switching
   // norm= is a one-key change; they are reported, never silently dropped. Other keys must be read.
   for (const std::string& k : net.check_unused("", {"norm_", "mabn_", "brn_", "gn_"}))
     std::fprintf(stderr, "%s: warning: [net] %s is not used by any layer (no layer has that norm)\n",
                  net.file().c_str(), k.c_str());
-  reshape(input);
+  for (Node& n : nodes_) {
+    bool trains = !n.frozen && !n.layer->params().empty();
+    for (const Ref& r : n.refs)
+      trains = trains || (r.grad && r.kind == Kind::Float && r.node >= 0 && nodes_[r.node].needs_grad);
+    n.needs_grad = trains;
+  }
+  in_shape_ = input;
 }
 
-void Network::reshape(const Shape& in) {
-  in_shape_ = in;
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    Node& n = nodes_[i];
-    std::vector<Shape> shapes;
-    for (int j : n.inputs) shapes.push_back(j < 0 ? in : nodes_[j].out.shape());
-    Shape out;
-    try {
-      out = n.layer->reshape(shapes);
-    } catch (const Error& e) {
-      fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): ", e.what());
-    }
-    n.out.reshape(out);
-    n.dout.reshape(out);
+std::vector<int> Network::inputs(size_t i) const {
+  std::vector<int> v;
+  for (const Ref& r : nodes_[i].refs) v.push_back(r.node);
+  return v;
+}
+
+const Tensor& Network::output(size_t i, const std::string& port) const {
+  const Node& n = nodes_.at(i);
+  size_t slot = 0;
+  for (const Port& p : n.ports) {
+    if (p.name == port && p.kind == Kind::Float) return n.fout[slot];
+    slot += p.kind == Kind::Float;
   }
+  fail("layer ", i, " [", n.type, "] has no Float port '", port, "'; its ports: ", port_list(n.ports));
+}
+
+const IndexTensor& Network::index_output(size_t i, const std::string& port) const {
+  const Node& n = nodes_.at(i);
+  size_t slot = 0;
+  for (const Port& p : n.ports) {
+    if (p.name == port && p.kind == Kind::Index) return n.iout[slot];
+    slot += p.kind == Kind::Index;
+  }
+  fail("layer ", i, " [", n.type, "] has no Index port '", port, "'; its ports: ", port_list(n.ports));
+}
+
+void Network::gather(const Node& n, Inputs& in) const {
+  in.clear();
+  for (const Ref& r : n.refs) {
+    if (r.kind == Kind::Float) in.push_back(&float_in(r));
+    else in.index.push_back(&nodes_[r.node].iout[r.slot]);
+  }
+}
+
+Outputs Network::outputs_of(Node& n) {
+  Outputs o;
+  for (Tensor& t : n.fout) o.f.push_back(&t);
+  for (IndexTensor& t : n.iout) o.index.push_back(&t);
+  return o;
 }
 
 const Tensor& Network::forward(Context& ctx, const Tensor& input) {
-  if (input.shape() != in_shape_) reshape(input.shape());
+  in_shape_ = input.shape();
   input_ = &input;
+  const float base_scale = ctx.loss_scale;
   Inputs in;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
-    in.clear();
-    for (int j : n.inputs) in.push_back(&input_of(j));
+    gather(n, in);
     double t0 = profiling_ ? now_s() : 0;
-    n.layer->forward(ctx, in, n.out);
+    ctx.loss_scale = base_scale * n.loss_weight;
+    try {
+      n.layer->run_forward(ctx, in, outputs_of(n));
+    } catch (const Error& e) {
+      ctx.loss_scale = base_scale;
+      fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): ", e.what());
+    }
+    ctx.loss_scale = base_scale;
     if (profiling_) fwd_s_[i] += now_s() - t0;
   }
-  return nodes_.back().out;
+  return nodes_.back().fout[0];
 }
 
 void Network::backward(Context& ctx) {
   MABDET_ASSERT(input_, "backward before forward");
-  for (Node& n : nodes_) n.dout.zero();
+  for (Node& n : nodes_)
+    if (n.needs_grad)
+      for (size_t k = 0; k < n.fout.size(); ++k) {
+        n.fgrad[k].reshape(n.fout[k].shape());
+        n.fgrad[k].zero();
+      }
+  const float base_scale = ctx.loss_scale;
   Inputs in;
   InputGrads din;
+  std::vector<const Tensor*> dout;
   for (size_t i = nodes_.size(); i-- > 0;) {
     Node& n = nodes_[i];
-    in.clear();
+    if (!n.needs_grad) continue;
+    gather(n, in);
     din.clear();
-    for (int j : n.inputs) {
-      in.push_back(&input_of(j));
-      din.push_back(j < 0 ? nullptr : &nodes_[j].dout);
-    }
+    for (const Ref& r : n.refs)
+      if (r.kind == Kind::Float)
+        din.push_back(r.grad && r.node >= 0 && nodes_[r.node].needs_grad ? &nodes_[r.node].fgrad[r.slot] : nullptr);
+    dout.clear();
+    for (const Tensor& g : n.fgrad) dout.push_back(&g);
     double t0 = profiling_ ? now_s() : 0;
-    n.layer->backward(ctx, in, n.out, n.dout, din);
+    ctx.loss_scale = base_scale * n.loss_weight;
+    n.layer->run_backward(ctx, in, outputs_of(n), dout, din);
+    ctx.loss_scale = base_scale;
     if (profiling_) bwd_s_[i] += now_s() - t0;
   }
 }
@@ -181,28 +359,59 @@ void Network::set_profiling(bool on) {
   bwd_s_.assign(nodes_.size(), 0.0);
 }
 
+std::vector<LossTerm> Network::loss_terms() const {
+  std::vector<LossTerm> terms;
+  for (const Node& n : nodes_)
+    for (const LossTerm& t : n.layer->loss_terms()) {
+      auto it = std::find_if(terms.begin(), terms.end(), [&](const LossTerm& x) { return x.name == t.name; });
+      if (it == terms.end()) terms.push_back(t);
+      else it->value += t.value;
+    }
+  return terms;
+}
+
 double Network::loss() const {
   double l = 0;
-  for (const Node& n : nodes_)
-    if (n.layer->is_loss()) l += n.layer->loss();
+  for (const LossTerm& t : loss_terms()) l += t.value;
   return l;
 }
 
 void Network::zero_grads() {
-  for (Param& p : params()) p.grad->zero();
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    for (Param& p : saved_params(i)) p.grad->zero();
+}
+
+std::vector<Param> Network::saved_params(size_t i) {
+  std::vector<Param> own;
+  for (Param& p : nodes_[i].layer->params())
+    if (!p.value->is_view()) own.push_back(p);
+  return own;
+}
+
+std::vector<State> Network::saved_state(size_t i) {
+  std::vector<State> own;
+  for (State& s : nodes_[i].layer->state())
+    if (!s.tensor || !s.tensor->is_view()) own.push_back(s);
+  return own;
 }
 
 std::vector<Param> Network::params() {
   std::vector<Param> all;
-  for (Node& n : nodes_)
-    for (Param& p : n.layer->params()) all.push_back(p);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].frozen) continue;
+    for (Param& p : saved_params(i)) {
+      p.lr_mult *= nodes_[i].lr_mult;
+      p.decay_mult *= nodes_[i].decay_mult;
+      all.push_back(p);
+    }
+  }
   return all;
 }
 
 std::vector<State> Network::state() {
   std::vector<State> all;
-  for (Node& n : nodes_)
-    for (State& s : n.layer->state()) all.push_back(s);
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    for (State& s : saved_state(i)) all.push_back(s);
   return all;
 }
 
@@ -211,12 +420,19 @@ void Network::print_table(std::FILE* f) const {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
     std::string ins;
-    for (int j : n.inputs) {
-      const Shape& s = j < 0 ? in_shape_ : nodes_[j].out.shape();
+    for (const Ref& r : n.refs) {
+      if (r.kind == Kind::Index) {
+        ins += (ins.empty() ? "" : " + ") + cat("#", r.node);
+        continue;
+      }
+      const Shape& s = r.node < 0 ? in_shape_ : nodes_[r.node].fout[r.slot].shape();
       ins += (ins.empty() ? "" : " + ") + cat(s.w, "x", s.h, "x", s.c);
     }
-    const Shape& o = n.out.shape();
-    std::fprintf(f, "%5zu  %-15s  %7s  %-10s  %-18s  ->  %dx%dx%d\n", i, n.type.c_str(), n.layer->filters_str().c_str(),
+    const Shape& o = n.fout[0].shape();
+    std::string type = n.type;
+    if (!n.shares.empty()) type += "=" + n.shares;
+    if (n.frozen) type += "*";
+    std::fprintf(f, "%5zu  %-15s  %7s  %-10s  %-18s  ->  %dx%dx%d\n", i, type.c_str(), n.layer->filters_str().c_str(),
                  n.layer->size_str().c_str(), ins.c_str(), o.w, o.h, o.c);
   }
 }

@@ -12,7 +12,7 @@ namespace mabdet {
 namespace {
 constexpr char kMagic[8] = {'M', 'A', 'B', 'D', 'E', 'T', 'W', '\0'};
 constexpr char kEnd[4] = {'E', 'N', 'D', '!'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 
 class Writer {
  public:
@@ -108,11 +108,14 @@ void save_weights(const std::string& path, Network& net, const Progress& p, cons
     w.pod(uint32_t(velocity ? 1 : 0));
     w.pod(int64_t(p.steps));
     w.pod(int64_t(p.images_seen));
+    for (uint64_t v : p.rng) w.pod(v);
+    w.pod(int64_t(p.data_epoch));
+    w.pod(int64_t(p.data_index));
     w.pod(uint32_t(net.size()));
     for (size_t i = 0; i < net.size(); ++i) {
       Layer& l = net.layer(i);
-      auto params = l.params();
-      auto state = l.state();
+      auto params = net.saved_params(i);
+      auto state = net.saved_state(i);
       w.str(l.type());
       w.pod(uint32_t(params.size() + state.size()));
       for (Param& q : params) {
@@ -151,11 +154,22 @@ Progress load_weights(const std::string& path, Network& net, std::vector<Tensor>
   r.bytes(magic, sizeof magic, "the header");
   if (std::memcmp(magic, kMagic, sizeof magic)) fail(path, ": not a mabdet weights file (bad magic)");
   uint32_t version = r.pod<uint32_t>("the version");
-  if (version != kVersion) fail(path, ": weights format version ", version, " is not supported (this mabdet reads ", kVersion, ")");
+  if (version < 1 || version > kVersion)
+    fail(path, ": weights format version ", version, " is not supported (this mabdet reads 1 to ", kVersion, ")");
   uint32_t flags = r.pod<uint32_t>("the flags");
   Progress p;
   p.steps = r.pod<int64_t>("the step count");
   p.images_seen = r.pod<int64_t>("the image count");
+  if (p.steps < 0 || p.images_seen < 0)
+    fail(path, ": corrupt header (step count ", p.steps, ", image count ", p.images_seen, ")");
+  if (version >= 2) {
+    p.has_stream = true;
+    for (uint64_t& v : p.rng) v = r.pod<uint64_t>("the rng state");
+    p.data_epoch = r.pod<int64_t>("the data epoch");
+    p.data_index = r.pod<int64_t>("the data index");
+    if (p.data_epoch < 0 || p.data_index < 0)
+      fail(path, ": corrupt header (data position epoch ", p.data_epoch, ", index ", p.data_index, ")");
+  }
   uint32_t layers = r.pod<uint32_t>("the layer count");
   if (layers != net.size()) fail(path, ": has ", layers, " layers, the cfg has ", net.size());
   for (size_t i = 0; i < net.size(); ++i) {
@@ -163,8 +177,8 @@ Progress load_weights(const std::string& path, Network& net, std::vector<Tensor>
     const std::string where = cat("layer ", i, " (", l.type(), ")");
     std::string type = r.str("a layer type");
     if (type != l.type()) fail(path, ": layer ", i, " is [", type, "] in the file but [", l.type(), "] in the cfg");
-    auto params = l.params();
-    auto state = l.state();
+    auto params = net.saved_params(i);
+    auto state = net.saved_state(i);
     uint32_t entries = r.pod<uint32_t>("an entry count");
     if (entries != params.size() + state.size())
       fail(path, ": ", where, " has ", entries, " saved tensors, the cfg's layer has ", params.size() + state.size(),
@@ -181,7 +195,12 @@ Progress load_weights(const std::string& path, Network& net, std::vector<Tensor>
     for (State& s : state) {
       expect(s.tensor ? 'S' : 'C', s.name);
       if (s.tensor) r.tensor(*s.tensor, cat(where, " '", s.name, "'"));
-      else *s.counter = r.pod<int64_t>("a counter");
+      else {
+        int64_t v = r.pod<int64_t>("a counter");
+        // Counters count forwards or steps; a negative one would index before a buffer.
+        if (v < 0) fail(path, ": ", where, " '", s.name, "' is ", v, " (corrupt file: counters are >= 0)");
+        *s.counter = v;
+      }
     }
   }
   if (flags & 1) {

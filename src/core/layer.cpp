@@ -1,0 +1,57 @@
+#include "mabdet/layer.h"
+
+namespace mabdet {
+
+std::vector<Shape> Inputs::shapes() const {
+  std::vector<Shape> s;
+  s.reserve(f_.size());
+  for (const Tensor* t : f_) s.push_back(t->shape());
+  return s;
+}
+
+void Layer::run_forward(Context& ctx, const Inputs& in, const Outputs& out) {
+  std::vector<Shape> shapes = in.shapes();
+  if (!shaped_ || shapes != in_shapes_) {
+    out_shape_ = reshape(shapes);
+    in_shapes_ = shapes;
+    shaped_ = true;
+  }
+  out.f.at(0)->reshape(out_shape_);
+  fwd_shapes_ = std::move(shapes);
+  forward_ports(ctx, in, out);
+}
+
+void Layer::run_backward(Context& ctx, const Inputs& in, const Outputs& out, const std::vector<const Tensor*>& dout,
+                         const InputGrads& din) {
+  // A mismatch here is a caller's bug that would otherwise read or write past a buffer.
+  MABDET_ASSERT(in.size() == fwd_shapes_.size() && din.size() <= in.size() && dout.size() == out.f.size(), type(),
+                ": backward given ", in.size(), " inputs, ", din.size(), " input grads and ", dout.size(),
+                " output grads for a forward of ", fwd_shapes_.size(), " inputs and ", out.f.size(), " outputs");
+  for (size_t k = 0; k < in.size(); ++k) {
+    MABDET_ASSERT(in[k]->shape() == fwd_shapes_[k], type(), ": backward input ", k, " is ", in[k]->shape().str(),
+                  ", the forward had ", fwd_shapes_[k].str());
+    if (k < din.size() && din[k])
+      MABDET_ASSERT(din[k]->shape() == in[k]->shape(), type(), ": gradient of input ", k, " is ",
+                    din[k]->shape().str(), ", the input is ", in[k]->shape().str());
+  }
+  for (size_t k = 0; k < dout.size(); ++k)
+    if (dout[k])
+      MABDET_ASSERT(dout[k]->shape() == out.f[k]->shape(), type(), ": gradient of output ", k, " is ",
+                    dout[k]->shape().str(), ", the output is ", out.f[k]->shape().str());
+  backward_ports(ctx, in, out, dout, din);
+}
+
+void Layer::run_forward(Context& ctx, const Inputs& in, Tensor& out) {
+  Outputs o;
+  o.f.push_back(&out);
+  run_forward(ctx, in, o);
+}
+
+void Layer::run_backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
+                         const InputGrads& din) {
+  Outputs o;
+  o.f.push_back(const_cast<Tensor*>(&out));
+  run_backward(ctx, in, o, {&dout}, din);
+}
+
+}  // namespace mabdet
