@@ -90,6 +90,7 @@ class ShapesSampler : public ClassSampler {
 // Decodes, resizes to cover width x height and centre-crops (resize_center_crop); training images
 // are flipped with probability flip_prob, drawn from (seed, position). Images of a batch decode in
 // parallel; each lands in its own slot, so the batch does not depend on the thread count.
+// `d` must outlive the sampler (an image list can be large; it is not copied).
 class ImageSetSampler : public ClassSampler {
  public:
   ImageSetSampler(const ImageSetData& d, int width, int height)

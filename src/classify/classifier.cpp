@@ -1,8 +1,7 @@
 #include "mabdet/classifier.h"
 
-#include <cstdio>
 #include <algorithm>
-#include <numeric>
+#include <cstdio>
 
 #include "mabdet/cfg.h"
 #include "mabdet/trainer.h"
