@@ -7,24 +7,23 @@
 #include "mabdet/error.h"
 
 namespace mabdet {
-namespace {
-std::string resolve(const std::string& base_file, const std::string& p) {
+
+std::string resolve_beside(const std::string& base_file, const std::string& p) {
   if (p.empty() || p[0] == '/') return p;
   size_t slash = base_file.rfind('/');
   return slash == std::string::npos ? p : base_file.substr(0, slash + 1) + p;
 }
-}  // namespace
 
 DataFile read_datafile(const std::string& path) {
   Section s = parse_kv(path);
   DataFile d;
   d.path = path;
-  d.train_images = resolve(path, s.get_str("train_images", ""));
-  d.train_json = resolve(path, s.get_str("train_json", ""));
-  d.val_images = resolve(path, s.get_str("val_images", ""));
-  d.val_json = resolve(path, s.get_str("val_json", ""));
-  d.names = resolve(path, s.get_str("names", ""));
-  d.backup = resolve(path, s.get_str("backup", "backup"));
+  d.train_images = resolve_beside(path, s.get_str("train_images", ""));
+  d.train_json = resolve_beside(path, s.get_str("train_json", ""));
+  d.val_images = resolve_beside(path, s.get_str("val_images", ""));
+  d.val_json = resolve_beside(path, s.get_str("val_json", ""));
+  d.names = resolve_beside(path, s.get_str("names", ""));
+  d.backup = resolve_beside(path, s.get_str("backup", "backup"));
   d.classes = s.get_int("classes", 0);
   d.filter_empty = s.get_bool("filter_empty", true);
   s.check_unused();

@@ -21,6 +21,8 @@ struct DataFile {
 
 DataFile read_datafile(const std::string& path);
 std::vector<std::string> read_names(const std::string& path);  // one name per line, blank lines skipped
+// `p` relative to the folder holding `base_file` (absolute and empty paths unchanged).
+std::string resolve_beside(const std::string& base_file, const std::string& p);
 // Loads split "train" or "val" of a .data file and checks its categories. filter_empty applies to
 // training only: evaluation keeps every image, as COCO evaluation counts them all. The caller
 // prints ds.report (messages, then summary()).
