@@ -57,7 +57,7 @@ class Network {
   void backward(Context& ctx);
   double loss() const;  // the weighted sum of every loss term of the last forward
   // Each named term of the last forward (weighted), summed over layers that report the same name,
-  // in the order the terms first appear.
+  // in the order the terms first appear. A layer's single default term takes the layer's name=.
   std::vector<LossTerm> loss_terms() const;
   void zero_grads();
 

@@ -221,6 +221,9 @@ Network::Network(const std::vector<Section>& sections) {
     if (n_in < type->min_inputs || (type->max_inputs >= 0 && n_in > type->max_inputs))
       s.fail_key("from", cat("[", s.type(), "] takes ", type->min_inputs,
                              type->max_inputs < 0 ? " or more" : cat(" to ", type->max_inputs), " inputs, got ", n_in));
+    int n_index = int(node.refs.size()) - n_in;
+    if (n_index != type->index_inputs)
+      s.fail_key("from", cat("[", s.type(), "] takes ", type->index_inputs, " Index inputs (a NAME:PORT of an Index port), got ", n_index));
     node.layer = type->make(Scope{s, &net}, in, rng);
     node.ports = node.layer->ports();
     MABDET_ASSERT(!node.ports.empty() && node.ports[0].kind == Kind::Float, node.type, ": port 0 must be Float");
@@ -362,7 +365,9 @@ void Network::set_profiling(bool on) {
 std::vector<LossTerm> Network::loss_terms() const {
   std::vector<LossTerm> terms;
   for (const Node& n : nodes_)
-    for (const LossTerm& t : n.layer->loss_terms()) {
+    for (LossTerm t : n.layer->loss_terms()) {
+      // A single-loss layer's term is named after its type; its name= names it better.
+      if (t.name == n.type && !n.name.empty()) t.name = n.name;
       auto it = std::find_if(terms.begin(), terms.end(), [&](const LossTerm& x) { return x.name == t.name; });
       if (it == terms.end()) terms.push_back(t);
       else it->value += t.value;

@@ -6,6 +6,7 @@
 #include "layers/factories.h"
 #include "layers/factory_util.h"
 #include "layers/weights.h"
+#include "mabdet/conv_unit.h"
 
 namespace mabdet {
 namespace {
@@ -155,6 +156,27 @@ std::unique_ptr<Layer> make_convolutional(const Scope& cfg, const std::vector<Sh
   auto layer = std::make_unique<Convolutional>(in_c, filters, size, size, stride, padding, dilation, groups,
                                                 centralize, NormAct(std::move(norm), act), rng);
   return reshaped(sec, std::move(layer), in);
+}
+
+std::unique_ptr<Layer> make_conv_unit(const Scope& cfg, int in_c, const ConvSpec& spec, Rng& rng) {
+  const Section& sec = cfg.sec;
+  auto bad = [&](const char* what, int v) { sec.fail_section(cat("conv unit: ", what, " ", v, " is out of range")); };
+  if (spec.filters <= 0) bad("filters", spec.filters);
+  if (spec.size <= 0) bad("size", spec.size);
+  if (spec.stride <= 0) bad("stride", spec.stride);
+  if (spec.dilation <= 0) bad("dilation", spec.dilation);
+  if (spec.groups <= 0 || in_c % spec.groups || spec.filters % spec.groups) bad("groups", spec.groups);
+  const int padding = spec.padding < 0 ? spec.dilation * (spec.size / 2) : spec.padding;
+  ops::Act act;
+  try {
+    act = ops::parse_act(spec.activation);
+  } catch (const Error& e) {
+    sec.fail_section(cat("conv unit: ", e.what()));
+  }
+  std::unique_ptr<Norm> norm = make_norm(cfg, spec.filters, true);
+  const bool centralize = cfg.get_bool("centralize", norm->default_centralize());
+  return std::make_unique<Convolutional>(in_c, spec.filters, spec.size, spec.size, spec.stride, padding, spec.dilation,
+                                         spec.groups, centralize, NormAct(std::move(norm), act), rng);
 }
 
 }  // namespace mabdet

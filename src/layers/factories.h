@@ -13,4 +13,6 @@ std::unique_ptr<Layer> make_route(const Scope& cfg, const std::vector<Shape>& in
 std::unique_ptr<Layer> make_upsample(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_deconvolutional(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_normalization(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_argmax(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_select(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 }  // namespace mabdet

@@ -16,6 +16,8 @@ const std::vector<LayerType>& layer_types() {
       {"upsample", make_upsample, 1, 1, false},
       {"deconvolutional", make_deconvolutional, 1, 1, false},
       {"normalization", make_normalization, 1, 1, false},
+      {"argmax", make_argmax, 1, 1, false},
+      {"select", make_select, 1, 1, false, 1},
   };
   return types;
 }

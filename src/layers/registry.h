@@ -11,7 +11,7 @@ namespace mabdet {
 
 // A factory reads its keys from cfg (section, falling back to [net] where a key is inheritable)
 // and may use the build-time input shapes (e.g. for channel counts). Inputs come from `from=`,
-// resolved by the Network. `rng` (seeded from [net] seed=) initializes weights.
+// resolved by the Network; min/max_inputs count the Float ones. `rng` (seeded from [net] seed=) initializes weights.
 using LayerFactory = std::unique_ptr<Layer> (*)(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 
 struct LayerType {
@@ -20,6 +20,7 @@ struct LayerType {
   int min_inputs, max_inputs;  // max_inputs < 0: any number
   // darknet's [shortcut from=-3]: the previous layer is an implicit first input.
   bool implicit_previous;
+  int index_inputs = 0;  // Index inputs (from=NAME:PORT of an Index port) the layer takes
 };
 
 const LayerType* find_layer_type(const std::string& name);
