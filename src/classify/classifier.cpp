@@ -85,7 +85,7 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   Tensor images;
   IndexTensor labels;
   const NetConfig& c = net.config();
-  BatchLoader load = [&](int64_t step, int sub, Context& cx) -> const Tensor& {
+  SubBatchSource load = [&](int64_t step, int sub, Context& cx) -> const Tensor& {
     sampler.train_batch(step * c.batch + int64_t(sub) * c.sub_batch(), c.sub_batch(), images, labels);
     cx.labels = &labels;
     return images;
