@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Runs the doctest suite, then every reference script in tests/scripts/ (each exits 0 on pass).
-# Ends with one plain "N passed, N failed" line counting doctest cases and scripts together.
+# Ends with one plain "tests: N passed, M failed, K skipped" line counting doctest cases and scripts
+# together; skipped cases (a CUDA case without a GPU, ../shared extras without ../shared) are
+# named above it and never counted as passed.
 set -u
 bin=${1:-build/mabdet_tests}
-passed=0; failed=0
+passed=0; failed=0; skipped=0
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 "$bin" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 line=$(grep -E '^\[doctest\] test cases:' "$out" | tail -1)
-p=$(echo "$line" | sed -nE 's/.*\| *([0-9]+) passed.*/\1/p'); f=$(echo "$line" | sed -nE 's/.*\| *([0-9]+) failed.*/\1/p')
-passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+num() { echo "$line" | sed -nE "s/.*\| *([0-9]+) $1.*/\1/p"; }
+p=$(num passed); f=$(num failed); k=$(num skipped)
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${k:-0}))
 [ "$rc" -eq 0 ] || [ "${f:-0}" -gt 0 ] || failed=$((failed + 1))
+# The skipped cases by name: those listed only when skip decorators are ignored (-ns).
+names() { "$bin" -ltc "$@" | grep -vE '^(\[doctest\]|=+$)' | sort; }
+comm -13 <(names) <(names -ns) | sed 's/^/skipped: /'
 for s in tests/scripts/*.sh; do
   [ -e "$s" ] || continue
   echo "=== $s"
@@ -18,5 +24,5 @@ for s in tests/scripts/*.sh; do
   if bash "$s"; then passed=$((passed + 1)); r=ok; else failed=$((failed + 1)); r=FAILED; fi
   echo "=== $s: $r ($(( $(date +%s) - start ))s)"
 done
-echo "tests: $passed passed, $failed failed"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

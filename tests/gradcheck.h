@@ -3,13 +3,14 @@
 // state (running stats, MABN buffers, counters) restored before each evaluation, so training-mode
 // forwards that advance state are judged from the same starting point. Error per coordinate is
 // |a - n| / max(|a|, |n|, 1). Coordinates where the left and right one-sided differences disagree
-// sit on a kink (ReLU at 0, maxpool ties) and are skipped.
+// sit on a kink (ReLU at 0, maxpool ties) and are skipped; a check that skips most of them fails.
 #pragma once
 #include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -86,8 +87,27 @@ inline std::vector<double> analytic_random_loss(GradCheck& g, const StateSnapsho
   return r;
 }
 
-// Checks sampled coordinates of every probe; returns the worst error seen (also CHECKed < tol).
-inline double gradcheck(GradCheck& g, uint64_t seed, int samples = 24, float eps = 1e-2f, double tol = 1e-2) {
+// How many sampled coordinates of one probe were compared, and how many skipped as kinks.
+struct ProbeCount {
+  std::string name;
+  int sampled = 0, checked = 0;
+};
+
+// Why a check that skipped too much proves nothing ("" when enough was compared): every probe
+// needs at least half its sampled coordinates off kinks, or a broken backward could hide behind
+// a layer whose inputs all sit on ReLU zeros or maxpool ties.
+inline std::string too_few_checked(const std::vector<ProbeCount>& counts) {
+  for (const ProbeCount& c : counts)
+    if (2 * c.checked < c.sampled)
+      return c.name + ": only " + std::to_string(c.checked) + " of " + std::to_string(c.sampled) +
+             " sampled coordinates were checked, the rest sat on kinks; move the inputs off them";
+  return "";
+}
+
+// Compares sampled coordinates of every probe (FAIL_CHECK on each error > tol), skipping kinks;
+// fills `counts`, returns the worst error. gradcheck() below also judges the counts.
+inline double gradcheck_compare(GradCheck& g, uint64_t seed, int samples, float eps, double tol,
+                                std::vector<ProbeCount>& counts) {
   Rng rng(seed);
   StateSnapshot snap(g.state);
   const std::vector<double> r = analytic_random_loss(g, snap, rng);
@@ -103,15 +123,19 @@ inline double gradcheck(GradCheck& g, uint64_t seed, int samples = 24, float eps
     return weighted_loss(*g.out, r);
   };
   double worst = 0;
+  counts.clear();
   for (size_t pi = 0; pi < g.probes.size(); ++pi) {
     Tensor& val = *g.probes[pi].value;
+    ProbeCount& count = counts.emplace_back(ProbeCount{g.probes[pi].name});
     int n = int(std::min<size_t>(val.size(), size_t(samples)));
     for (int k = 0; k < n; ++k) {
       size_t j = val.size() <= size_t(samples) ? size_t(k) : size_t(rng.randint(int(val.size())));
       float x0 = val[j];
       double lp = loss_at(&val[j], x0 + eps), lm = loss_at(&val[j], x0 - eps), l0 = loss_at(&val[j], x0);
       double right = (lp - l0) / eps, left = (l0 - lm) / eps;
+      ++count.sampled;
       if (std::fabs(right - left) > std::max(1.0, std::fabs(right) + std::fabs(left)) * 0.5) continue;  // kink
+      ++count.checked;
       double num = (lp - lm) / (2.0 * eps), ana = grads[pi][j];
       double err = std::fabs(ana - num) / std::max({std::fabs(ana), std::fabs(num), 1.0});
       worst = std::max(worst, err);
@@ -120,6 +144,16 @@ inline double gradcheck(GradCheck& g, uint64_t seed, int samples = 24, float eps
     }
   }
   snap.restore();
+  return worst;
+}
+
+// gradcheck_compare(), then throws (failing the calling test case with the message) when
+// too_few_checked() says the kinks left too little compared.
+inline double gradcheck(GradCheck& g, uint64_t seed, int samples = 24, float eps = 1e-2f, double tol = 1e-2) {
+  std::vector<ProbeCount> counts;
+  const double worst = gradcheck_compare(g, seed, samples, eps, tol, counts);
+  const std::string few = too_few_checked(counts);
+  if (!few.empty()) throw std::runtime_error("gradcheck: " + few);
   return worst;
 }
 

@@ -34,6 +34,27 @@ TEST_CASE("cfg errors name file, line and key") {
   CHECK(error_of([&] { s[0].get_str("width"); }) == "c.cfg:1 [net]: missing required key 'width'");
 }
 
+TEST_CASE("cfg integers outside int's range are errors, not truncated") {
+  auto s = parse_cfg_text("[net]\nbatch=99999999999\nsteps=10,2147483648\nmax=2147483647\nmin=-2147483648\n"
+                          "low=-2147483649\nhuge=99999999999999999999999\nlist=-2147483648, 2147483647\n"
+                          "[convolutional]\nfilters=8\n",
+                          "r.cfg");
+  const std::string range = "out of range for an integer (-2147483648..2147483647)";
+  CHECK(error_of([&] { s[0].get_int("batch", 1); }) == "r.cfg:2 [net] batch=99999999999: " + range);
+  CHECK(error_of([&] { s[0].get_int("batch"); }) == "r.cfg:2 [net] batch=99999999999: " + range);
+  CHECK(error_of([&] { s[0].get_ints("steps", {}); }) == "r.cfg:3 [net] steps=10,2147483648: '2147483648' is " + range);
+  CHECK(error_of([&] { s[0].get_int("low", 1); }) == "r.cfg:6 [net] low=-2147483649: " + range);
+  CHECK(error_of([&] { s[0].get_int("huge", 1); }) == "r.cfg:7 [net] huge=99999999999999999999999: " + range);
+  CHECK(error_of([&] { s[0].get_ints("huge", {}); }) ==
+        "r.cfg:7 [net] huge=99999999999999999999999: '99999999999999999999999' is " + range);
+  // The ends of the range themselves are fine.
+  CHECK(s[0].get_int("max", 0) == 2147483647);
+  CHECK(s[0].get_int("min", 0) == -2147483647 - 1);
+  CHECK(s[0].get_ints("list", {}) == std::vector<int>{-2147483647 - 1, 2147483647});
+  // A layer key inherited from [net] is checked too, and the message points at [net]'s line.
+  CHECK(error_of([&] { Scope{s[1], &s[0]}.get_int("batch", 1); }) == "r.cfg:2 [net] batch=99999999999: " + range);
+}
+
 TEST_CASE("unused keys are rejected with the keys that were read") {
   auto s = parse_cfg_text("[convolutional]\nfilters=8\nsize=3\nfliters=4\n", "d.cfg");
   s[0].get_int("filters", 1);

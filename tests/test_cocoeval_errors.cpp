@@ -169,22 +169,30 @@ TEST_CASE("cocoeval: a ground-truth annotation with id 0 counts as matched, with
 }
 
 TEST_CASE("cocoeval: in-memory detections give the file's numbers (bbox and segm)") {
-  const std::string dir = "../shared/fixtures/cocoeval/small/";
+  const std::string dir = "tests/fixtures/cocoeval/small/";
   const auto gt = CocoGroundTruth::load(dir + "gt.json");
-  std::ifstream f(dir + "results_both.json");
-  const auto j = nlohmann::json::parse(f);
+  // results_bbox.json and results_segm.json hold the same detections in the same order, one with
+  // boxes, the other with compressed RLE masks.
+  auto read = [&](const std::string& name) {
+    std::ifstream f(dir + name);
+    return nlohmann::json::parse(f);
+  };
+  const auto jb = read("results_bbox.json"), js = read("results_segm.json");
+  REQUIRE(jb.size() == js.size());
   std::vector<CocoDetection> bbox_dets, segm_dets;
-  for (const auto& e : j) {
+  for (size_t i = 0; i < jb.size(); ++i) {
+    const auto &b = jb[i], &m = js[i];
+    REQUIRE((b["image_id"] == m["image_id"] && b["category_id"] == m["category_id"] && b["score"] == m["score"]));
     CocoDetection d;
-    d.image_id = e["image_id"];
-    d.category_id = e["category_id"];
-    d.score = e["score"];
-    const auto& s = e["segmentation"];
+    d.image_id = b["image_id"];
+    d.category_id = b["category_id"];
+    d.score = b["score"];
+    d.bbox = BoxXYWH{b["bbox"][0], b["bbox"][1], b["bbox"][2], b["bbox"][3]};
+    bbox_dets.push_back(d);
+    d.bbox.reset();
+    const auto& s = m["segmentation"];
     d.segm = rle_from_string(s["counts"].get<std::string>(), s["size"][0], s["size"][1]);
     segm_dets.push_back(d);  // mask only: area and box from the mask
-    d.bbox = BoxXYWH{e["bbox"][0], e["bbox"][1], e["bbox"][2], e["bbox"][3]};
-    d.segm.reset();
-    bbox_dets.push_back(d);
   }
   const auto rb = coco_evaluate(gt, CocoResults::from_detections(bbox_dets, gt, IouType::Bbox), IouType::Bbox);
   const auto fb = coco_evaluate(gt, CocoResults::load(dir + "results_bbox.json", gt, IouType::Bbox), IouType::Bbox);

@@ -49,7 +49,7 @@ TEST_CASE("json array chunks: any piece size gives back the same elements") {
   }
   fs::remove(path);
 
-  const std::string fixture = "../shared/fixtures/cocoeval/small/results_segm.json";
+  const std::string fixture = "tests/fixtures/cocoeval/small/results_segm.json";
   std::ifstream f(fixture);
   const json whole = json::parse(f);
   size_t n = 0;

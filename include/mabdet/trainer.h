@@ -14,7 +14,7 @@ namespace mabdet {
 
 // Loads sub-batch `sub` of optimizer step `step` and returns the network input; may set
 // ctx.labels (or other per-batch targets).
-using StepInputFn = std::function<const Tensor&(int64_t step, int sub, Context& ctx)>;
+using SubBatchSource = std::function<const Tensor&(int64_t step, int sub, Context& ctx)>;
 
 struct TrainOptions {
   std::string backup_dir;      // where checkpoints go ("" = no checkpoints)
@@ -30,7 +30,7 @@ class Trainer {
   // Restores weights, state, optimizer momentum and progress from a checkpoint.
   void resume(const std::string& weights_path);
   // Trains until config().max_batches steps are done. Returns the mean loss of the last step.
-  double run(const StepInputFn& load, const TrainOptions& opt);
+  double run(const SubBatchSource& load, const TrainOptions& opt);
   const Progress& progress() const { return progress_; }
   // A checkpoint of everything a bit-identical resume needs (weights, state, momentum, progress,
   // the Context's rng and data position).

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "mabdet/error.h"
@@ -32,6 +33,23 @@ std::string read_file(const std::string& path) {
   ss << f.rdbuf();
   return ss.str();
 }
+
+enum class IntParse { Ok, NotInt, OutOfRange };
+
+// Base-10 int with nothing after it; strtoll saturates on overflow, so the range test also
+// catches values beyond long long.
+IntParse parse_int(const std::string& s, int& out) {
+  char* end = nullptr;
+  errno = 0;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end) return IntParse::NotInt;
+  if (errno == ERANGE || v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    return IntParse::OutOfRange;
+  out = int(v);
+  return IntParse::Ok;
+}
+
+const char* kIntRange = "out of range for an integer (-2147483648..2147483647)";
 
 // Parses lines into sections; kv_only puts everything in one section named after the file.
 std::vector<Section> parse(const std::string& text, const std::string& name, bool kv_only) {
@@ -107,11 +125,13 @@ int Section::get_int(const std::string& key) const {
 int Section::get_int(const std::string& key, int def) const {
   const Entry* e = find(key);
   if (!e) return def;
-  char* end = nullptr;
-  errno = 0;
-  long v = std::strtol(e->value.c_str(), &end, 10);
-  if (e->value.empty() || *end || errno || v < -2147483647L || v > 2147483647L) fail_key(key, "expected an integer");
-  return int(v);
+  int v = 0;
+  switch (parse_int(e->value, v)) {
+    case IntParse::Ok: return v;
+    case IntParse::NotInt: fail_key(key, "expected an integer");
+    case IntParse::OutOfRange: fail_key(key, kIntRange);
+  }
+  return v;
 }
 
 float Section::get_float(const std::string& key, float def) const {
@@ -141,10 +161,13 @@ std::vector<int> Section::get_ints(const std::string& key, const std::vector<int
   if (!e) return def;
   std::vector<int> out;
   for (const std::string& s : split_list(e->value)) {
-    char* end = nullptr;
-    long v = std::strtol(s.c_str(), &end, 10);
-    if (s.empty() || *end) fail_key(key, cat("expected comma-separated integers, '", s, "' is not one"));
-    out.push_back(int(v));
+    int v = 0;
+    switch (parse_int(s, v)) {
+      case IntParse::Ok: break;
+      case IntParse::NotInt: fail_key(key, cat("expected comma-separated integers, '", s, "' is not one"));
+      case IntParse::OutOfRange: fail_key(key, cat("'", s, "' is ", kIntRange));
+    }
+    out.push_back(v);
   }
   return out;
 }

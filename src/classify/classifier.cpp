@@ -45,7 +45,7 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
     ctx.data_index = pos % epoch_size;
   }
   // The data position in the Context drives the stream, so a resumed run reads on where it stopped.
-  StepInputFn load = [&](int64_t, int, Context& cx) -> const Tensor& {
+  SubBatchSource load = [&](int64_t, int, Context& cx) -> const Tensor& {
     const int64_t pos = cx.data_epoch * epoch_size + cx.data_index;
     sampler->train_batch(pos, c.sub_batch(), images, labels);
     cx.data_epoch = (pos + c.sub_batch()) / epoch_size;

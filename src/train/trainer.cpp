@@ -50,7 +50,7 @@ void Trainer::resume(const std::string& weights_path) {
   std::fprintf(stderr, "resumed %s at step %lld\n", weights_path.c_str(), (long long)progress_.steps);
 }
 
-double Trainer::run(const StepInputFn& load, const TrainOptions& opt) {
+double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
   const NetConfig& c = net_.config();
   if (c.max_batches <= 0) fail("[net] max_batches must be set (> 0) to train");
   if (!opt.backup_dir.empty()) mkdir(opt.backup_dir.c_str(), 0755);
