@@ -9,6 +9,9 @@ BatchStatsNorm::BatchStatsNorm(int channels, float eps, float momentum)
 }
 
 void BatchStatsNorm::forward(Context& ctx, const Tensor& x, Tensor& y) {
+  // An empty batch (a head given no RoIs) has no statistics: the output is empty and the running
+  // statistics must not move. Returning before train_ is set leaves no trace for the next batch.
+  if (x.empty()) return;
   const Shape& s = x.shape();
   const int C = s.c;
   train_ = ctx.train;
@@ -46,6 +49,7 @@ void BatchStatsNorm::set_affine(Context&, size_t) {
 //   dgamma = sum dy * (r * xhat + d),  dbeta = sum dy;
 // at inference the statistics are constants and dx = gamma * r * istd * dy.
 void BatchStatsNorm::backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) {
+  if (x.empty()) return;  // adds zero; the last non-empty forward's statistics stay as they were
   const Shape& s = x.shape();
   const int C = s.c;
   const Renorm rd = renorm();

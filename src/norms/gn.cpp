@@ -13,6 +13,7 @@ class GroupNorm : public Norm {
   std::string name() const override { return "gn"; }
 
   void forward(Context& ctx, const Tensor& x, Tensor& y) override {
+    if (x.empty()) return;  // no samples, or empty planes: no group statistics (count would be 0)
     const Shape& s = x.shape();
     const int N = s.n, C = s.c, cg = C / groups_;
     const double count = double(cg) * s.plane();
@@ -45,6 +46,7 @@ class GroupNorm : public Norm {
   // Per (n, group) with xhat = (x - mean) * rstd and dxhat = dy * gamma[c]:
   //   dx = rstd * (dxhat - mean_group(dxhat) - xhat * mean_group(dxhat * xhat))
   void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
+    if (x.empty()) return;  // adds zero
     const Shape& s = x.shape();
     const int N = s.n, C = s.c, cg = C / groups_;
     const double count = double(cg) * s.plane();

@@ -23,13 +23,15 @@ class Mabn : public Norm {
   bool default_centralize() const override { return true; }
 
   void forward(Context& ctx, const Tensor& x, Tensor& y) override {
+    // An empty batch (a head given no RoIs) is no iteration of the moving averages: t, the buffers
+    // and running_var stay, so the SMA spans the last m batches that had values.
+    if (x.empty()) return;
     const Shape& s = x.shape();
     const int C = s.c;
     train_ = ctx.train;
     if (train_) {
       ++t_;
       const size_t count = size_t(s.n) * s.plane();
-      if (count == 0) fail("norm=mabn: empty input ", s.str());
       float* row = &buf_x2_[size_t(t_ % m_) * C];
       ops::norm_centered_sumsq(x.device(), s, ops::Per::Channel, x.data(), nullptr, dot_.data());  // sum x^2
       for (int c = 0; c < C; ++c) row[c] = float(double(dot_[c]) / count);
@@ -56,6 +58,8 @@ class Mabn : public Norm {
   //   dgamma = sum dy r z = (r / s) sum dy x,  dbeta = sum dy.
   // Inference: y = a x + beta with a = gamma / sqrt(running_var + eps) constant.
   void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
+    // Adds zero, and writes no buf_gz row: row t % m belongs to the last non-empty forward.
+    if (x.empty()) return;
     const Shape& s = x.shape();
     const int C = s.c;
     ops::norm_sum(dy.device(), s, ops::Per::Channel, dy.data(), sum_.data());                   // sum dy
@@ -118,7 +122,7 @@ class Mabn : public Norm {
   int m_, warmup_;
   norm_detail::Affine affine_;
   // State: running_var (1 x C, starts at 1), the SMA buffers (m x C, row t % m holds iteration
-  // t's statistic, start at 0), and the training-forward counter t (the first forward sees 1).
+  // t's statistic, start at 0), and the counter t of non-empty training forwards (the first sees 1).
   Tensor running_var_, buf_x2_, buf_gz_;
   int64_t t_ = 0;
   bool train_ = false;  // mode of the last forward, which backward differentiates

@@ -19,6 +19,8 @@ void scale(Device d, size_t n, float alpha, float* x) {
 }
 
 void copy(Device d, size_t n, const float* x, float* y) {
+  // An empty batch's tensors may never have been allocated, and memcpy of null is undefined even for 0 bytes.
+  if (n == 0) return;
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("copy", copy_cuda(n, x, y));
   std::memcpy(y, x, n * sizeof(float));
 }
