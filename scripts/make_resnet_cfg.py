@@ -12,8 +12,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CFG = os.path.join(HERE, "..", "cfg")
 
 
-def conv(filters, size, stride=1, act="linear", frm=None):
+def conv(filters, size, stride=1, act="linear", frm=None, name=None):
     lines = ["[convolutional]"]
+    if name is not None:
+        lines.append(f"name={name}")
     if frm is not None:
         lines.append(f"from={frm}")
     lines += [f"filters={filters}", f"size={size}", f"stride={stride}", f"pad={1 if size > 1 else 0}",
@@ -21,22 +23,24 @@ def conv(filters, size, stride=1, act="linear", frm=None):
     return lines
 
 
-def shortcut(frm):
-    return ["[shortcut]", f"from={frm}", "activation=relu", ""]
+def shortcut(frm, name=None):
+    return ["[shortcut]"] + ([f"name={name}"] if name else []) + [f"from={frm}", "activation=relu", ""]
 
 
-def basic_block(c, stride, project):
+# A stage's last block names its output res2, res3, ... (Detectron2's names), so that
+# [net] freeze_at= and detector heads (from=res4) can find the stage ends.
+def basic_block(c, stride, project, name=None):
     out = conv(c, 3, stride, "relu") + conv(c, 3, 1, "linear")
     if project:  # 1x1 projection of the block input (3 layers back), then add
-        return out + conv(c, 1, stride, "linear", frm=-3) + shortcut(-2)
-    return out + shortcut(-3)
+        return out + conv(c, 1, stride, "linear", frm=-3) + shortcut(-2, name)
+    return out + shortcut(-3, name)
 
 
-def bottleneck(c, stride, project):
+def bottleneck(c, stride, project, name=None):
     out = conv(c, 1, 1, "relu") + conv(c, 3, stride, "relu") + conv(4 * c, 1, 1, "linear")
     if project:
-        return out + conv(4 * c, 1, stride, "linear", frm=-4) + shortcut(-2)
-    return out + shortcut(-4)
+        return out + conv(4 * c, 1, stride, "linear", frm=-4) + shortcut(-2, name)
+    return out + shortcut(-4, name)
 
 
 def write(name, header, body):
@@ -45,11 +49,11 @@ def write(name, header, body):
 
 
 def resnet14():
-    body = conv(16, 3, 1, "relu")
+    body = conv(16, 3, 1, "relu", name="stem")
     for i, c in enumerate([16, 32, 64]):
         for b in range(2):
             first = b == 0 and i > 0
-            body += basic_block(c, 2 if first else 1, first)
+            body += basic_block(c, 2 if first else 1, first, f"res{i + 2}" if b == 1 else None)
     body += ["[avgpool]", "", "[connected]", "output=10", "activation=linear", "", "[softmax]", ""]
     return body
 
@@ -75,10 +79,10 @@ def main():
                   "policy=steps", "steps=2000,2600", "scales=0.1,0.1", "max_batches=3000", "seed=1",
                   f"norm={norm}"] + extra
         write(f"resnet14_{tag}.cfg", header, body)
-    body = conv(64, 7, 2, "relu") + ["[maxpool]", "size=3", "stride=2", ""]
+    body = conv(64, 7, 2, "relu") + ["[maxpool]", "name=stem", "size=3", "stride=2", ""]
     for i, (c, n) in enumerate([(64, 3), (128, 4), (256, 6), (512, 3)]):
         for b in range(n):
-            body += bottleneck(c, 2 if (b == 0 and i > 0) else 1, b == 0)
+            body += bottleneck(c, 2 if (b == 0 and i > 0) else 1, b == 0, f"res{i + 2}" if b == n - 1 else None)
     body += ["[avgpool]", "", "[connected]", "output=1000", "activation=linear", "", "[softmax]", ""]
     header = ["# ResNet-50 (bottlenecks, 224x224) for `mabdet bench`. Written by scripts/make_resnet_cfg.py.",
               "[net]", "batch=2", "subdivisions=1", "width=224", "height=224", "channels=3",

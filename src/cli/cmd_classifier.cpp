@@ -1,4 +1,4 @@
-// mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] | classifier valid CFG DATA WEIGHTS
+// mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | classifier valid CFG DATA WEIGHTS
 #include <cstdio>
 #include <cstdlib>
 
@@ -9,7 +9,7 @@
 namespace mabdet::cli {
 
 int classifier(const Args& a) {
-  if (a.empty()) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] | valid CFG DATA WEIGHTS");
+  if (a.empty()) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | valid CFG DATA WEIGHTS");
   std::vector<std::string> pos;
   ClassifierTrainOptions opt;
   for (size_t i = 1; i < a.size(); ++i) {
@@ -17,6 +17,11 @@ int classifier(const Args& a) {
       char* end = nullptr;
       opt.stop_after = std::strtoll(a[++i].c_str(), &end, 10);
       if (*end || opt.stop_after < 1) fail("--stop-after: expected a positive step count, got '", a[i], "'");
+    } else if (a[i] == "--save-every" && i + 1 < a.size()) {
+      char* end = nullptr;
+      long long v = std::strtoll(a[++i].c_str(), &end, 10);
+      if (*end || v < 1 || v > 1000000000) fail("--save-every: expected a step count in 1..1000000000, got '", a[i], "'");
+      opt.save_every = int(v);
     } else if (a[i].rfind("--", 0) == 0) {
       fail("classifier: unknown option '", a[i], "'");
     } else {
@@ -24,7 +29,7 @@ int classifier(const Args& a) {
     }
   }
   if (a[0] == "train") {
-    if (pos.size() < 2 || pos.size() > 3) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N]");
+    if (pos.size() < 2 || pos.size() > 3) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N]");
     if (pos.size() == 3) opt.weights = pos[2];
     std::string out = classifier_train(pos[0], pos[1], opt);
     classifier_valid(pos[0], pos[1], out, false);
