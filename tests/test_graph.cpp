@@ -349,3 +349,27 @@ TEST_CASE("context: ground truth of the sub-batch reaches a layer") {
   CHECK(y[0] == 1.f);
   CHECK(y[1] == 2.f);
 }
+
+TEST_CASE("graph: a whole network runs a batch of zero images forward and backward") {
+  Network n = net_from("[net]\nbatch=2\nwidth=6\nheight=6\nchannels=2\nnorm=mabn\nmabn_buffer=2\n"
+                       "[convolutional]\nfilters=3\nsize=3\npad=1\nactivation=relu\n[maxpool]\nsize=2\nstride=2\n"
+                       "[connected]\noutput=4\n[softmax]\n");
+  Context ctx;
+  ctx.train = true;
+  Tensor x(0, 2, 6, 6);
+  IndexTensor labels(0, 1);
+  ctx.labels = &labels;
+  std::vector<State> st = n.state();
+  int64_t t_before = -1;
+  for (State& s : st)
+    if (s.counter) t_before = *s.counter;
+  n.zero_grads();
+  const Tensor& y = n.forward(ctx, x);
+  CHECK(y.shape() == Shape{0, 4, 1, 1});
+  CHECK(n.loss() == 0.0);
+  n.backward(ctx);
+  for (Param& p : n.params())
+    for (size_t i = 0; i < p.grad->size(); ++i) CHECK((*p.grad)[i] == 0.f);
+  for (State& s : st)
+    if (s.counter) CHECK(*s.counter == t_before);
+}
