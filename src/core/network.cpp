@@ -269,24 +269,26 @@ std::vector<int> Network::inputs(size_t i) const {
   return v;
 }
 
+// The slot of port `port` among node n's ports of `kind`; fails naming the ports there are.
+static size_t port_slot(size_t i, const std::string& type, const std::vector<Port>& ports, const std::string& port,
+                        Kind kind) {
+  size_t slot = 0;
+  for (const Port& p : ports) {
+    if (p.name == port && p.kind == kind) return slot;
+    slot += p.kind == kind;
+  }
+  fail("layer ", i, " [", type, "] has no ", kind == Kind::Float ? "Float" : "Index", " port '", port,
+       "'; its ports: ", port_list(ports));
+}
+
 const Tensor& Network::output(size_t i, const std::string& port) const {
   const Node& n = nodes_.at(i);
-  size_t slot = 0;
-  for (const Port& p : n.ports) {
-    if (p.name == port && p.kind == Kind::Float) return n.fout[slot];
-    slot += p.kind == Kind::Float;
-  }
-  fail("layer ", i, " [", n.type, "] has no Float port '", port, "'; its ports: ", port_list(n.ports));
+  return n.fout[port_slot(i, n.type, n.ports, port, Kind::Float)];
 }
 
 const IndexTensor& Network::index_output(size_t i, const std::string& port) const {
   const Node& n = nodes_.at(i);
-  size_t slot = 0;
-  for (const Port& p : n.ports) {
-    if (p.name == port && p.kind == Kind::Index) return n.iout[slot];
-    slot += p.kind == Kind::Index;
-  }
-  fail("layer ", i, " [", n.type, "] has no Index port '", port, "'; its ports: ", port_list(n.ports));
+  return n.iout[port_slot(i, n.type, n.ports, port, Kind::Index)];
 }
 
 void Network::gather(const Node& n, Inputs& in) const {
