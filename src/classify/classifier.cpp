@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "mabdet/cfg.h"
+#include "mabdet/ops.h"
 #include "mabdet/trainer.h"
 #include "mabdet/weights.h"
 
@@ -30,6 +31,8 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   Network net = Network::from_file(cfg);
   check_net_for(net, d, cfg);
   net.print_table(stderr);
+  std::fprintf(stderr, "seed %llu, threads: BLAS %d, OpenMP %d\n", (unsigned long long)net.config().seed,
+               ops::blas_threads(), ops::omp_threads());
   Context ctx;
   ctx.rng.seed_with(net.config().seed);
   Trainer trainer(net, ctx);
