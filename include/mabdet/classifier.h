@@ -27,9 +27,10 @@ class ShapesSampler {
   ShapesSampler(const ShapesData& d, int size) : d_(d), size_(size) {}
   void train_batch(int64_t first, int n, Tensor& images, IndexTensor& labels);
   void valid_batch(int64_t first, int n, Tensor& images, IndexTensor& labels) const;
+  // The dataset index of the image at training position `position` (step * batch + offset).
+  int64_t train_index(int64_t position);
 
  private:
-  int64_t train_index(int64_t position);
   ShapesData d_;
   int size_;
   int64_t epoch_ = -1;
