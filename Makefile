@@ -2,7 +2,7 @@
 #   make [GPU=0|1] [OPENCV=0|1] [OPENMP=0|1] [DEBUG=0|1]   -> ./mabdet and libmabdet.a
 #   make test    builds and runs the test suite (doctest + reference scripts)
 #   make bench   timings against PyTorch / pycocotools in the same run
-#   make torchcheck  the BN classifier runs redone in PyTorch on the same images (slow: ~1 h)
+#   make torchcheck  the BN classifier runs redone in PyTorch on the same images (slow: 1-2 h)
 #   make deps    installs what a fresh Debian 12 machine lacks (apt-get, pip)
 GPU    ?= 0
 OPENCV ?= 0

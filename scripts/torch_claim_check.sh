@@ -4,7 +4,8 @@
 # weights; scripts/torch_classifier_check.py (Debian's /usr/bin/python3 + python3-torch) trains the
 # same cfg from those weights with the same SGD, schedule and normalization batch, one thread each,
 # two setups at a time. Prints torch's top-1 beside mabdet's from build/claim/<setup>_s<S>/train.log
-# (written by paper_claim.sh) where that exists. About 15-30 minutes per setup on a shared 2-core CPU.
+# (written by paper_claim.sh) where that exists. 40-75 minutes per setup on the shared 2-core CPU
+# (BN@2, 16 sub-batches a step, is the slow one).
 # Usage: scripts/torch_claim_check.sh [SETUP...]   (default bn32 bn2; SEED=1; KEEP=1 keeps the export;
 #   STEPS=N trains only N steps, a smoke run of this script whose top-1 is not comparable)
 set -euo pipefail
