@@ -2,6 +2,7 @@
 #   make [GPU=0|1] [OPENCV=0|1] [OPENMP=0|1] [DEBUG=0|1]   -> ./mabdet and libmabdet.a
 #   make test    builds and runs the test suite (doctest + reference scripts)
 #   make bench   timings against PyTorch / pycocotools in the same run
+#   make torchcheck  the BN classifier runs redone in PyTorch on the same images (slow: 1-2 h)
 #   make deps    installs what a fresh Debian 12 machine lacks (apt-get, pip)
 GPU    ?= 0
 OPENCV ?= 0
@@ -82,6 +83,9 @@ test: all $(BUILD)/mabdet_tests
 bench: all
 	bash scripts/run_bench.sh
 
+torchcheck: all
+	MABDET=$(BIN) bash scripts/torch_claim_check.sh
+
 deps:
 	bash scripts/install_deps.sh
 
@@ -91,5 +95,5 @@ lint:
 clean:
 	rm -rf $(BUILD) mabdet libmabdet.a
 
-.PHONY: all test bench deps lint clean
+.PHONY: all test bench torchcheck deps lint clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

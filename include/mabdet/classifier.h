@@ -82,6 +82,8 @@ class ShapesSampler : public ClassSampler {
   void valid_batch(int64_t first, int n, Tensor& images, IndexTensor& labels) override;
   int64_t valid_size() const override { return d_.valid_size; }
   int64_t train_size() const override { return d_.train_size; }
+  // The dataset index of the image at training position `position` (what train_batch renders).
+  int64_t train_index(int64_t position) { return order_.index(position); }
 
  private:
   ShapesData d_;

@@ -1,15 +1,19 @@
 // mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | classifier valid CFG DATA WEIGHTS
+//   | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]
 #include <cstdio>
 #include <cstdlib>
 
 #include "cli/commands.h"
 #include "mabdet/classifier.h"
+#include "mabdet/classifier_export.h"
 #include "mabdet/error.h"
 
 namespace mabdet::cli {
 
 int classifier(const Args& a) {
-  if (a.empty()) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | valid CFG DATA WEIGHTS");
+  if (a.empty())
+    fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | valid CFG DATA WEIGHTS"
+         " | export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]");
   std::vector<std::string> pos;
   ClassifierTrainOptions opt;
   for (size_t i = 1; i < a.size(); ++i) {
@@ -40,7 +44,12 @@ int classifier(const Args& a) {
     classifier_valid(pos[0], pos[1], pos[2], true);
     return 0;
   }
-  fail("classifier: unknown action '", a[0], "' (train | valid)");
+  if (a[0] == "export") {  // the training run's images for scripts/torch_classifier_check.py
+    if (pos.size() < 3 || pos.size() > 4) fail("usage: mabdet classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]");
+    classifier_export(pos[0], pos[1], pos[2], opt.stop_after, pos.size() == 4 ? pos[3] : "");
+    return 0;
+  }
+  fail("classifier: unknown action '", a[0], "' (train | valid | export)");
 }
 
 }  // namespace mabdet::cli

@@ -92,7 +92,9 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
     }
     ++done_here;
     if (opt.save_every > 0 && progress_.steps % opt.save_every == 0) ckpt("_last.weights");
-    if (opt.stop_after >= 0 && done_here >= opt.stop_after) {
+    // Stopping on the last step is finishing: fall through to the _final checkpoint, which is
+    // what classifier_train then reads.
+    if (opt.stop_after >= 0 && done_here >= opt.stop_after && progress_.steps < c.max_batches) {
       ckpt("_last.weights");
       return step_loss;
     }

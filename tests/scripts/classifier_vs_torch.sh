@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# mabdet's classifier training against PyTorch (Debian's /usr/bin/python3 with python3-torch) from
+# the same initial weights on the same exported images: after a few steps through burn-in and an lr
+# step, at normalization batch 2 (4 sub-batches with summed gradients) and at the full batch of 8,
+# every weight, BN running statistic and momentum buffer must agree (scripts/torch_classifier_check.py
+# --compare). lr 0.01: at 0.1 on a batch of 8, float rounding grows ~100x a step (torch against
+# itself too), beyond any meaningful tolerance. Also checks `classifier export`'s errors.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BIN=${MABDET:-./mabdet}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# train_size 20 < 5 steps * 8 images: the second epoch's permutation is exercised too.
+sed -e "s|^backup=.*|backup=$tmp/backup|" -e "s|^valid_size=.*|valid_size=100|" -e "s|^train_size=.*|train_size=20|" \
+  data/shapes.data > "$tmp/shapes.data"
+for sub in 4 1; do
+  sed -e "s|^max_batches=.*|max_batches=5|" -e "s|^batch=.*|batch=8|" -e "s|^subdivisions=.*|subdivisions=$sub|" \
+      -e "s|^burn_in=.*|burn_in=2|" -e "s|^steps=.*|steps=3,4|" -e "s|^power=.*|power=2|" \
+      -e "s|^learning_rate=.*|learning_rate=0.01|" \
+    cfg/resnet14_bn2.cfg > "$tmp/sub$sub.cfg"
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$BIN" classifier export "$tmp/sub$sub.cfg" "$tmp/shapes.data" \
+    "$tmp/sub$sub.bin" "$tmp/init$sub.weights" 2> "$tmp/export.log"
+  grep -q "exported 40 training positions (20 distinct images) and 100 validation images" "$tmp/export.log"
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$BIN" classifier train "$tmp/sub$sub.cfg" "$tmp/shapes.data" \
+    --stop-after 5 > "$tmp/train.log" 2>&1  # stopping on the last step still writes _final
+  /usr/bin/python3 scripts/torch_classifier_check.py "$tmp/sub$sub.cfg" "$tmp/sub$sub.bin" \
+    --init-from "$tmp/init$sub.weights" --compare "$tmp/backup/sub${sub}_final.weights" --tol 1e-3 | tee "$tmp/torch.log"
+  # top-1 of mabdet's and torch's trained nets on the same 100 images (near-ties may flip one)
+  m=$(sed -nE 's/^top-1: [0-9.]+ \(([0-9]+)\/100\)$/\1/p' "$tmp/train.log")
+  t=$(sed -nE 's/^top-1: [0-9.]+ \(([0-9]+)\/100\)$/\1/p' "$tmp/torch.log")
+  [ -n "$m" ] && [ -n "$t" ] && [ $((m - t)) -le 1 ] && [ $((t - m)) -le 1 ] ||
+    { echo "top-1 differs: mabdet $m/100, torch $t/100"; exit 1; }
+done
+
+expect_error() {  # expected-message command...
+  local want=$1; shift
+  local rc=0
+  "$@" > "$tmp/err.log" 2>&1 || rc=$?
+  [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc: $*"; exit 1; }
+  grep -qF "$want" "$tmp/err.log" || { echo "wanted '$want', got:"; cat "$tmp/err.log"; exit 1; }
+}
+expect_error "usage: mabdet classifier export" "$BIN" classifier export "$tmp/sub1.cfg" "$tmp/shapes.data"
+expect_error "$tmp/nodir/x.bin: cannot write" "$BIN" classifier export "$tmp/sub1.cfg" "$tmp/shapes.data" "$tmp/nodir/x.bin"
+echo "classifier vs torch: same weights, statistics and momentum after 5 steps at normalization batch 2 and 8"
