@@ -81,3 +81,20 @@ TEST_CASE("detect anchors: row order, an empty map, and cfg errors") {
   bad.offset = 1.f;
   CHECK(error_of([&] { bad.validate("r"); }).find("anchor offset") != std::string::npos);
 }
+
+TEST_CASE("detect anchors: the two styles differ by rounding and by order, as docs/detect.md says") {
+  Tensor tv, d2;
+  cell_anchors({32}, {0.5}, AnchorStyle::Torchvision, tv);
+  cell_anchors({32}, {0.5}, AnchorStyle::Detectron2, d2);
+  CHECK(tv[0] == -23.f);
+  CHECK(tv[1] == -11.f);
+  CHECK(d2[0] == doctest::Approx(-22.627417));
+  CHECK(d2[1] == doctest::Approx(-11.313708));
+  // two sizes, two ratios: torchvision puts ratios outer, Detectron2 sizes outer
+  cell_anchors({16, 64}, {1, 4}, AnchorStyle::Torchvision, tv);
+  cell_anchors({16, 64}, {1, 4}, AnchorStyle::Detectron2, d2);
+  CHECK(tv[2] - tv[0] == 16.f);  // (ratio 1, size 16), (ratio 1, size 64), ...
+  CHECK(tv[6] - tv[4] == 64.f);
+  CHECK(d2[2] - d2[0] == 16.f);  // (size 16, ratio 1), (size 16, ratio 4), ...
+  CHECK(d2[6] - d2[4] == 8.f);
+}

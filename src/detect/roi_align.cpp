@@ -7,6 +7,10 @@
 #include <cmath>
 #include <vector>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "detect/check.h"
 
 namespace mabdet::detect {
@@ -142,19 +146,27 @@ void backward(const Tensor& grad_out, const Rois& rois, const RoIAlignParams& p,
   const size_t bins = size_t(p.pooled_h) * p.pooled_w;
   MABDET_ASSERT(grad_out.shape() == (Shape{nr, s.c, p.pooled_h, p.pooled_w}), "roi_align_backward: grad_out ",
                 grad_out.shape().str(), " for ", nr, " rois of ", s.c, " channels");
-  std::vector<Sample> smp;
-  for (int r = 0; r < nr; ++r) {
-    const Bin b = geometry(rois.box[r], p);
-    roi_samples(b, p, s.h, s.w, smp);
-    const size_t per_bin = size_t(std::max(b.grid_h, 0)) * std::max(b.grid_w, 0);
-    // Channels own disjoint gradient planes, so they scatter in parallel without atomics.
-#pragma omp parallel for schedule(static) if (size_t(s.c) * smp.size() > 16384)
-    for (int c = 0; c < s.c; ++c) {
-      float* plane = grad_input.data() + (size_t(rois.image[r]) * s.c + c) * s.plane();
-      const float* g = grad_out.data() + (size_t(r) * s.c + c) * bins;
-      for (size_t k = 0; k < bins; ++k)
-        for (const Sample* q = smp.data() + k * per_bin, *e = q + per_bin; q != e; ++q)
-          for (int t = 0; t < 4; ++t) plane[q->pos[t]] += g[k] * q->w[t] / b.count;
+  // Channels own disjoint gradient planes: each thread takes a block of channels and walks every
+  // RoI for it, so threads scatter without atomics and meet at a barrier once, not once per RoI.
+#pragma omp parallel if (size_t(nr) * s.c * bins > 65536)
+  {
+    int c0 = 0, c1 = s.c;
+#ifdef _OPENMP
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    c0 = int(int64_t(s.c) * t / nt), c1 = int(int64_t(s.c) * (t + 1) / nt);
+#endif
+    std::vector<Sample> smp;
+    for (int r = 0; r < nr && c0 < c1; ++r) {
+      const Bin b = geometry(rois.box[r], p);
+      roi_samples(b, p, s.h, s.w, smp);
+      const size_t per_bin = size_t(std::max(b.grid_h, 0)) * std::max(b.grid_w, 0);
+      for (int c = c0; c < c1; ++c) {
+        float* plane = grad_input.data() + (size_t(rois.image[r]) * s.c + c) * s.plane();
+        const float* g = grad_out.data() + (size_t(r) * s.c + c) * bins;
+        for (size_t k = 0; k < bins; ++k)
+          for (const Sample* q = smp.data() + k * per_bin, *e = q + per_bin; q != e; ++q)
+            for (int i = 0; i < 4; ++i) plane[q->pos[i]] += g[k] * q->w[i] / b.count;
+      }
     }
   }
 }
