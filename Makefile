@@ -68,6 +68,9 @@ $(BUILD)/mabdet_tests: $(TEST_OBJS) $(LIB)
 $(BUILD)/src/eval/%.o: CXXFLAGS += -ffp-contract=off
 # Mask targets map polygons as Detectron2 does in numpy (no FMA), for the same pixels.
 $(BUILD)/src/data/mask_target.o: CXXFLAGS += -ffp-contract=off
+# Detection box ops follow torchvision's float arithmetic term by term (NMS decisions at the IoU
+# threshold, box coding, level assignment at powers of two); a fused multiply-add would change them.
+$(BUILD)/src/detect/%.o: CXXFLAGS += -ffp-contract=off
 
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
