@@ -20,13 +20,7 @@ test -s "$tmp/backup/small_final.weights"
 grep -q "^  circle " "$tmp/c.log"
 grep -qE '^top-1: ' "$tmp/c.log"
 
-expect_error() {  # expected-message command...
-  local want=$1; shift
-  local rc=0
-  "$@" > "$tmp/err.log" 2>&1 || rc=$?
-  [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc: $*"; exit 1; }
-  grep -qF "$want" "$tmp/err.log" || { echo "wanted '$want', got:"; cat "$tmp/err.log"; exit 1; }
-}
+. "$(dirname "$0")/lib/expect_error.sh"
 printf 'generator=shapes\ntrain_sise=10\n' > "$tmp/bad.data"
 expect_error "$tmp/bad.data:2 train_sise=10: unknown or unused key" "$BIN" classifier train "$tmp/small.cfg" "$tmp/bad.data"
 sed 's/^activation=relu/activation=tanh/' "$tmp/small.cfg" > "$tmp/bad.cfg"

@@ -31,13 +31,7 @@ for sub in 4 1; do
     { echo "top-1 differs: mabdet $m/100, torch $t/100"; exit 1; }
 done
 
-expect_error() {  # expected-message command...
-  local want=$1; shift
-  local rc=0
-  "$@" > "$tmp/err.log" 2>&1 || rc=$?
-  [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc: $*"; exit 1; }
-  grep -qF "$want" "$tmp/err.log" || { echo "wanted '$want', got:"; cat "$tmp/err.log"; exit 1; }
-}
+. "$(dirname "$0")/lib/expect_error.sh"
 expect_error "usage: mabdet classifier export" "$BIN" classifier export "$tmp/sub1.cfg" "$tmp/shapes.data"
 expect_error "$tmp/nodir/x.bin: cannot write" "$BIN" classifier export "$tmp/sub1.cfg" "$tmp/shapes.data" "$tmp/nodir/x.bin"
 echo "classifier vs torch: same weights, statistics and momentum after 5 steps at normalization batch 2 and 8"
