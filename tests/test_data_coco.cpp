@@ -123,6 +123,27 @@ TEST_CASE("coco: fail cases name the file and the annotation id") {
         "b.json: annotation id 44: missing field 'bbox'");
 }
 
+TEST_CASE("coco: hostile numbers and a missing 'images' are errors that say what they are") {
+  // Categories are read first: a missing top-level field must not be blamed on the last one.
+  const std::string no_images = R"({"categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}], "annotations": []})";
+  CHECK(error_of([&] { load_coco_text(no_images, "n.json", ""); }) == "n.json: top level: missing field 'images'");
+  // 4294967552 = 2^32 + 256: once read as 256.
+  const std::string wide = R"({"images": [{"id": 10, "file_name": "a.png", "width": 4294967552, "height": 30}],
+    "categories": [{"id": 1, "name": "a"}], "annotations": []})";
+  CHECK(error_of([&] { load_coco_text(wide, "w.json", ""); }) ==
+        "w.json: image id 10: width 4294967552 is outside 1..1000000");
+  std::string huge_box = R"({"id": 45, "image_id": 10, "category_id": 3, "bbox": [1, 1, 1e308, 4]})";
+  CHECK(error_of([&] { load_coco_text(coco_json(huge_box), "h.json", ""); }) ==
+        "h.json: annotation id 45: bbox value 1e+308 is outside -2e+06..2e+06");
+  std::string far_poly = R"({"id": 46, "image_id": 10, "category_id": 3, "bbox": [1, 1, 4, 4],
+                             "segmentation": [[1, 1, 1e308, 1, 4, 4]]})";
+  CHECK(error_of([&] { load_coco_text(coco_json(far_poly), "p.json", ""); }) ==
+        "p.json: annotation id 46: polygon coordinate 1e+308 is outside -2e+06..2e+06");
+  std::string huge_area = R"({"id": 47, "image_id": 10, "category_id": 3, "bbox": [1, 1, 4, 4], "area": 1e300})";
+  CHECK(error_of([&] { load_coco_text(coco_json(huge_area), "a.json", ""); }) ==
+        "a.json: annotation id 47: area 1e+300 is outside -1e30..1e30");
+}
+
 TEST_CASE("coco: unreadable images fail when their batch is requested, naming the file") {
   TempDir tmp;
   write_png(tmp / "a.png", solid(40, 30, 10, 20, 30));

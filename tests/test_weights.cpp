@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "gradcheck.h"
@@ -159,4 +160,47 @@ TEST_CASE("corrupt and truncated weights files are reported, not trusted") {
   CHECK(error_of([&] { load_weights(path, a, nullptr); }) == path + ": not a mabdet weights file (bad magic)");
   CHECK(error_of([&] { load_weights(dir + "/missing.weights", a, nullptr); }).find("missing.weights: cannot open") != std::string::npos);
   CHECK(error_of([&] { save_weights("/nonexistent-dir/x.weights", a, Progress{}, nullptr); }).find("cannot write") != std::string::npos);
+}
+
+namespace {
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+// A copy of `bytes` with the int64 at `off` replaced by v, written to path.
+void patch_i64(const std::string& bytes, size_t off, int64_t v, const std::string& path) {
+  std::string b = bytes;
+  REQUIRE(off + 8 <= b.size());
+  std::memcpy(&b[off], &v, 8);
+  std::ofstream(path, std::ios::binary) << b;
+}
+}  // namespace
+
+TEST_CASE("weights with a negative step, image count, data position or counter are rejected") {
+  // Header layout (weights.h): magic 8, version 4, flags 4, steps 8 @16, images 8 @24, rng 32,
+  // data_epoch 8 @64, data_index 8 @72.
+  test::TempDir tmp;
+  const std::string good = tmp / "good.weights", bad = tmp / "bad.weights";
+  Network a = make(net_text(4));
+  Progress p;
+  p.steps = 3;
+  p.images_seen = 12;
+  save_weights(good, a, p, nullptr);
+  const std::string bytes = file_bytes(good);
+  CHECK_NOTHROW(load_weights(good, a, nullptr));
+  patch_i64(bytes, 16, -5, bad);
+  CHECK(error_of([&] { load_weights(bad, a, nullptr); }) == bad + ": corrupt header (step count -5, image count 12)");
+  patch_i64(bytes, 24, INT64_MIN, bad);
+  CHECK(error_of([&] { load_weights(bad, a, nullptr); }) ==
+        bad + ": corrupt header (step count 3, image count -9223372036854775808)");
+  patch_i64(bytes, 64, -1, bad);
+  CHECK(error_of([&] { load_weights(bad, a, nullptr); }) == bad + ": corrupt header (data position epoch -1, index 0)");
+  patch_i64(bytes, 72, -7, bad);
+  CHECK(error_of([&] { load_weights(bad, a, nullptr); }) == bad + ": corrupt header (data position epoch 0, index -7)");
+  // The first MABN counter: the int64 right after the entry name "norm.t".
+  const size_t name = bytes.find("norm.t");
+  REQUIRE(name != std::string::npos);
+  patch_i64(bytes, name + 6, -1, bad);
+  CHECK(error_of([&] { load_weights(bad, a, nullptr); }) ==
+        bad + ": layer 0 (convolutional) 'norm.t' is -1 (corrupt file: counters are >= 0)");
 }

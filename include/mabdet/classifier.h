@@ -14,18 +14,20 @@
 namespace mabdet {
 
 // A `.data` file for the generated shapes: classes=10, generator=shapes, train_size, valid_size,
-// seed, backup.
+// seed, backup, save_every.
 struct ShapesData {
   int classes = 10;
   int64_t train_size = 50000;
   int64_t valid_size = 2000;
   uint64_t seed = 1;
   std::string backup = "backup";
+  int save_every = 1000;  // steps between NAME_last.weights checkpoints
 };
 ShapesData read_shapes_data(const std::string& path);
 
 // A `.data` file naming labelled images: train= or train_list=, valid= or valid_list=, names=,
-// classes=, seed=, backup=, mean=, std=, flip=. Paths resolve against the .data file's folder.
+// classes=, seed=, backup=, save_every=, mean=, std=, flip=. Paths resolve against the .data
+// file's folder.
 struct ImageSetData {
   ImageSet train, valid;
   std::vector<std::string> names;  // class names in label order ("0", "1", ... when none given)
@@ -34,6 +36,7 @@ struct ImageSetData {
   float flip_prob = 0.5f;  // horizontal flips when training
   uint64_t seed = 1;       // training order and flips
   std::string backup = "backup";
+  int save_every = 1000;
 };
 ImageSetData read_image_set_data(const std::string& path);
 
@@ -45,9 +48,13 @@ struct ClassifierData {
   ImageSetData images;  // !generated
   int classes() const { return generated ? shapes.classes : int(images.names.size()); }
   const std::string& backup() const { return generated ? shapes.backup : images.backup; }
+  int save_every() const { return generated ? shapes.save_every : images.save_every; }
   std::string class_name(int c) const;
 };
 ClassifierData read_classifier_data(const std::string& path);
+// The save_every= key of either kind (1..1e9, default 1000).
+class Section;
+int read_save_every(const Section& s);
 
 // Fills images (N, 3, H, W) and labels: training positions [first, first + n) walk a fresh
 // permutation of the train set each epoch (a function of seed and epoch, so runs resume exactly);
@@ -116,7 +123,7 @@ struct ClassifierTrainOptions {
   std::string weights;  // resume from this checkpoint ("" = fresh init)
   int64_t stop_after = -1;
   int log_every = 50;
-  int save_every = 1000;
+  int save_every = 0;  // 0: the .data file's save_every (default 1000)
 };
 // Trains and returns the path of the final (or last, when stopped early) checkpoint.
 std::string classifier_train(const std::string& cfg, const std::string& data, const ClassifierTrainOptions& opt);

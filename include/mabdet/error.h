@@ -12,6 +12,13 @@ struct Error : std::runtime_error {
   explicit Error(const std::string& msg) : std::runtime_error(msg) {}
 };
 
+// Training stopped by SIGINT or SIGTERM after saving its checkpoint: main() prints the message and
+// exits with 128 + the signal (130, 143), the code a shell gives a process that signal ended.
+struct Interrupted : Error {
+  int signal;
+  Interrupted(const std::string& msg, int sig) : Error(msg), signal(sig) {}
+};
+
 // cat("a", 1, 'b') -> "a1b": builds error messages without printf formats.
 template <class... Args>
 std::string cat(const Args&... args) {

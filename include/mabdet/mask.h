@@ -21,6 +21,14 @@ struct Rle {
 // COCO boxes are [x, y, width, height] in pixels.
 using BoxXYWH = std::array<double, 4>;
 
+// Polygon coordinates beyond this (in pixels, either sign) are rejected: real masks lie within an
+// image (at most 1e6 pixels a side), and the rasterizer's int grid must not overflow.
+constexpr double kMaxPolygonCoord = 2e6;
+
+// Throws mabdet::Error unless the counts cover exactly h*w pixels (and h*w fits 32 bits): RLE from
+// a file must pass this before any run-wise operation.
+void rle_check(const Rle& r);
+
 // mask: h*w bytes, column-major (index x*h + y); any nonzero byte is foreground.
 Rle rle_encode(const uint8_t* mask, uint32_t h, uint32_t w);
 // Writes h*w bytes (0/1), column-major.
@@ -32,7 +40,8 @@ std::string rle_to_string(const Rle& r);
 Rle rle_from_string(std::string_view s, uint32_t h, uint32_t w);
 
 // Polygon rasterization exactly as COCO's (5x upsampled boundary, y-crossings, downsampled).
-// xy: x0,y0,x1,y1,... with n_points points.
+// xy: x0,y0,x1,y1,... with n_points points; throws mabdet::Error on a coordinate that is not
+// finite or beyond kMaxPolygonCoord.
 Rle rle_from_polygon(const double* xy, size_t n_points, uint32_t h, uint32_t w);
 // A box rasterized as its 4-corner polygon (COCO's frBbox).
 Rle rle_from_bbox(const BoxXYWH& box, uint32_t h, uint32_t w);

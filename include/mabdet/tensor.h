@@ -23,7 +23,19 @@ struct Shape {
   std::string str() const;  // "2x16x32x32"
 };
 
+// A tensor that cannot exist: more values than kMaxTensorValues, or no memory for it. Network
+// building and forward catch it to name the layer's cfg line and the shape.
+struct AllocError : Error {
+  using Error::Error;
+};
+// Kernels index with int (BLAS, im2col, CUDA grids), so a tensor holds at most 2^31 - 1 values.
+constexpr size_t kMaxTensorValues = 2147483647;
+
 namespace detail {
+// s.size(), or AllocError when the product of the dims overflows or exceeds kMaxTensorValues.
+size_t checked_size(const Shape& s);
+// Allocates s.size() values of elem bytes; AllocError naming the shape when out of memory.
+void* tensor_alloc(Device d, const Shape& s, size_t elem);
 void* device_alloc(Device d, size_t bytes);
 void device_free(Device d, void* p);
 void device_copy(void* dst, Device dd, const void* src, Device sd, size_t bytes);
@@ -48,11 +60,12 @@ class TensorT {
   // New shape; reallocates (contents undefined) only when it outgrows the capacity.
   void reshape(Shape s) {
     MABDET_ASSERT(s.n >= 0 && s.c >= 0 && s.h >= 0 && s.w >= 0, s.str());
-    if (s.size() > cap_) {
+    const size_t n = detail::checked_size(s);
+    if (n > cap_) {
       MABDET_ASSERT(!view_, "a view cannot grow: ", shape_.str(), " -> ", s.str());
       release();
-      data_ = static_cast<T*>(detail::device_alloc(dev_, s.size() * sizeof(T)));
-      cap_ = s.size();
+      data_ = static_cast<T*>(detail::tensor_alloc(dev_, s, sizeof(T)));
+      cap_ = n;
     }
     shape_ = s;
   }

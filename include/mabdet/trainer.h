@@ -2,6 +2,11 @@
 // and backward with the same weights (gradients add up, scaled to the step's mean loss), then one
 // SGD update; checkpoints (weights + optimizer state + progress) are saved atomically so a run
 // resumes exactly where it stopped.
+// It never runs on silently: a cfg without a loss layer or trainable parameter is rejected, the
+// backup folder is created and probed for writing before the first step, a NaN/Inf loss term or
+// gradient stops the run (mabdet::Error naming the step and the term; no update, no checkpoint:
+// the last good one stays as it was), and SIGINT/SIGTERM finish the current step, save
+// NAME_last.weights and throw mabdet::Interrupted (a second signal ends the process at once).
 #pragma once
 #include <functional>
 #include <string>

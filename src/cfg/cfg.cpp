@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "mabdet/error.h"
+#include "mabdet/file_check.h"
 
 namespace mabdet {
 namespace {
@@ -27,6 +28,7 @@ std::vector<std::string> split_list(const std::string& v) {
 }
 
 std::string read_file(const std::string& path) {
+  require_file(path, "a cfg or .data file");
   std::ifstream f(path, std::ios::binary);
   if (!f) fail(path, ": cannot open (", std::strerror(errno), ")");
   std::stringstream ss;
@@ -55,7 +57,9 @@ const char* kIntRange = "out of range for an integer (-2147483648..2147483647)";
 std::vector<Section> parse(const std::string& text, const std::string& name, bool kv_only) {
   std::vector<Section> out;
   if (kv_only) out.emplace_back("", name, 1);
-  std::istringstream in(text);
+  // Editors on Windows start UTF-8 files with a byte-order mark; it would glue an invisible
+  // character to the first key or section name.
+  std::istringstream in(text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? text.substr(3) : text);
   std::string raw;
   for (int ln = 1; std::getline(in, raw); ++ln) {
     size_t cpos = raw.find_first_of("#;");

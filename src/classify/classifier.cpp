@@ -1,6 +1,7 @@
 #include "mabdet/classifier.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "mabdet/cfg.h"
@@ -40,9 +41,19 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   const NetConfig& c = net.config();
   const int64_t epoch_size = sampler->train_size();
   if (!trainer.progress().has_stream) {  // a fresh run, or a version-1 checkpoint
+    if (trainer.progress().steps > INT64_MAX / c.batch)
+      fail(opt.weights, ": step count ", trainer.progress().steps, " is beyond any run (corrupt file?)");
     const int64_t pos = trainer.progress().steps * c.batch;
     ctx.data_epoch = pos / epoch_size;
     ctx.data_index = pos % epoch_size;
+  } else {
+    // The saved data position must lie in this data set: an index past the epoch (another .data
+    // file, or a corrupt checkpoint) would read past the shuffle; a huge epoch would overflow.
+    if (ctx.data_index >= epoch_size)
+      fail(opt.weights, ": data position index ", ctx.data_index, " is not below the epoch size ", epoch_size,
+           " of ", data, " (a checkpoint of another data set, or a corrupt file)");
+    if (ctx.data_epoch > (INT64_MAX - epoch_size) / epoch_size)
+      fail(opt.weights, ": data position epoch ", ctx.data_epoch, " is beyond any run (corrupt file?)");
   }
   // The data position in the Context drives the stream, so a resumed run reads on where it stopped.
   SubBatchSource load = [&](int64_t, int, Context& cx) -> const Tensor& {
@@ -58,7 +69,7 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   to.name = base_name(cfg);
   to.stop_after = opt.stop_after;
   to.log_every = opt.log_every;
-  to.save_every = opt.save_every;
+  to.save_every = opt.save_every > 0 ? opt.save_every : d.save_every();
   trainer.run(load, to);
   bool finished = trainer.progress().steps >= c.max_batches;
   return cat(d.backup(), "/", to.name, finished ? "_final.weights" : "_last.weights");

@@ -34,6 +34,12 @@ void pick_split(const Section& s, const std::string& path, const std::string& fo
 }
 }  // namespace
 
+int read_save_every(const Section& s) {
+  const int v = s.get_int("save_every", 1000);
+  if (v < 1 || v > 1000000000) s.fail_key("save_every", "must be a step count in 1..1000000000");
+  return v;
+}
+
 ImageSetData read_image_set_data(const std::string& path) {
   Section s = parse_kv(path);
   ImageSetData d;
@@ -45,6 +51,7 @@ ImageSetData read_image_set_data(const std::string& path) {
   if (s.has("classes") && classes < 1) s.fail_key("classes", "must be >= 1");
   d.seed = uint64_t(s.get_int("seed", 1));
   d.backup = resolve_beside(path, s.get_str("backup", d.backup));
+  d.save_every = read_save_every(s);
   read_rgb(s, "mean", d.mean, false);
   read_rgb(s, "std", d.std, true);
   d.flip_prob = s.get_float("flip", d.flip_prob);

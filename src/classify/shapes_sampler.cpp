@@ -26,6 +26,7 @@ ShapesData read_shapes_data(const std::string& path) {
   if (d.valid_size < 1) s.fail_key("valid_size", "must be >= 1");
   d.seed = uint64_t(s.get_int("seed", 1));
   d.backup = s.get_str("backup", d.backup);
+  d.save_every = read_save_every(s);
   s.check_unused();
   return d;
 }

@@ -1,4 +1,5 @@
 // mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | classifier valid CFG DATA WEIGHTS
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 
@@ -15,12 +16,14 @@ int classifier(const Args& a) {
   for (size_t i = 1; i < a.size(); ++i) {
     if (a[i] == "--stop-after" && i + 1 < a.size()) {
       char* end = nullptr;
+      errno = 0;
       opt.stop_after = std::strtoll(a[++i].c_str(), &end, 10);
-      if (*end || opt.stop_after < 1) fail("--stop-after: expected a positive step count, got '", a[i], "'");
+      if (a[i].empty() || *end || errno == ERANGE || opt.stop_after < 1)
+        fail("--stop-after: expected a positive step count, got '", a[i], "'");
     } else if (a[i] == "--save-every" && i + 1 < a.size()) {
       char* end = nullptr;
       long long v = std::strtoll(a[++i].c_str(), &end, 10);
-      if (*end || v < 1 || v > 1000000000) fail("--save-every: expected a step count in 1..1000000000, got '", a[i], "'");
+      if (a[i].empty() || *end || v < 1 || v > 1000000000) fail("--save-every: expected a step count in 1..1000000000, got '", a[i], "'");
       opt.save_every = int(v);
     } else if (a[i].rfind("--", 0) == 0) {
       fail("classifier: unknown option '", a[i], "'");

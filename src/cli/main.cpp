@@ -43,6 +43,9 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[1], c.name)) continue;
     try {
       return c.run(mabdet::cli::Args(argv + 2, argv + argc));
+    } catch (const mabdet::Interrupted& e) {
+      std::fprintf(stderr, "mabdet: %s\n", e.what());
+      return 128 + e.signal;
     } catch (const std::exception& e) {
       std::fprintf(stderr, "mabdet: %s\n", e.what());
       return 1;

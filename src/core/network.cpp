@@ -4,7 +4,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 
+#include "layers/factory_util.h"
 #include "layers/registry.h"
 #include "mabdet/ops.h"
 
@@ -21,9 +23,11 @@ NetConfig read_net(const Section& s) {
   c.width = s.get_int("width");
   c.height = s.get_int("height");
   c.channels = s.get_int("channels", 3);
-  if (c.width < 1) s.fail_key("width", "must be >= 1");
-  if (c.height < 1) s.fail_key("height", "must be >= 1");
-  if (c.channels < 1) s.fail_key("channels", "must be >= 1");
+  // Bounded so that no shape computation downstream overflows int.
+  if (c.width < 1 || c.width > kMaxSide) s.fail_key("width", cat("must be in 1..", kMaxSide));
+  if (c.height < 1 || c.height > kMaxSide) s.fail_key("height", cat("must be in 1..", kMaxSide));
+  if (c.channels < 1 || c.channels > kMaxKey) s.fail_key("channels", cat("must be in 1..", kMaxKey));
+  if (c.batch > kMaxKey) s.fail_key("batch", cat("must be in 1..", kMaxKey));
   c.learning_rate = s.get_float("learning_rate", c.learning_rate);
   c.momentum = s.get_float("momentum", c.momentum);
   c.decay = s.get_float("decay", c.decay);
@@ -224,25 +228,32 @@ Network::Network(const std::vector<Section>& sections) {
     int n_index = int(node.refs.size()) - n_in;
     if (n_index != type->index_inputs)
       s.fail_key("from", cat("[", s.type(), "] takes ", type->index_inputs, " Index inputs (a NAME:PORT of an Index port), got ", n_index));
-    node.layer = type->make(Scope{s, &net}, in, rng);
-    node.ports = node.layer->ports();
-    MABDET_ASSERT(!node.ports.empty() && node.ports[0].kind == Kind::Float, node.type, ": port 0 must be Float");
-    read_graph_keys(s, node);
-    s.check_unused();
+    // Allocation failures (too many values, out of memory) name this section and the shape.
     std::vector<Shape> out;
     try {
-      out.push_back(node.layer->reshape(in));
-    } catch (const Error& e) {
-      s.fail_section(e.what());
-    }
-    for (const Port& p : node.ports) {
-      if (p.kind == Kind::Index) {
-        node.iout.emplace_back();
-        continue;
+      node.layer = type->make(Scope{s, &net}, in, rng);
+      node.ports = node.layer->ports();
+      MABDET_ASSERT(!node.ports.empty() && node.ports[0].kind == Kind::Float, node.type, ": port 0 must be Float");
+      read_graph_keys(s, node);
+      s.check_unused();
+      try {
+        out.push_back(node.layer->reshape(in));
+      } catch (const Error& e) {
+        s.fail_section(e.what());
       }
-      if (node.fout.size() > 0) out.push_back(node.layer->port_shape(node.fout.size()));
-      node.fout.emplace_back(out.back());
-      node.fgrad.emplace_back();
+      for (const Port& p : node.ports) {
+        if (p.kind == Kind::Index) {
+          node.iout.emplace_back();
+          continue;
+        }
+        if (node.fout.size() > 0) out.push_back(node.layer->port_shape(node.fout.size()));
+        node.fout.emplace_back(out.back());
+        node.fgrad.emplace_back();
+      }
+    } catch (const AllocError& e) {
+      s.fail_section(e.what());
+    } catch (const std::bad_alloc&) {
+      s.fail_section(cat("out of memory building this layer (inputs ", in.empty() ? "none" : in[0].str(), ")"));
     }
     shapes.push_back(std::move(out));
     nodes_.push_back(std::move(node));
@@ -319,6 +330,9 @@ const Tensor& Network::forward(Context& ctx, const Tensor& input) {
     } catch (const Error& e) {
       ctx.loss_scale = base_scale;
       fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): ", e.what());
+    } catch (const std::bad_alloc&) {
+      ctx.loss_scale = base_scale;
+      fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): out of memory (input ", input.shape().str(), ")");
     }
     ctx.loss_scale = base_scale;
     if (profiling_) fwd_s_[i] += now_s() - t0;

@@ -10,6 +10,23 @@ namespace mabdet {
 std::string Shape::str() const { return cat(n, "x", c, "x", h, "x", w); }
 
 namespace detail {
+size_t checked_size(const Shape& s) {
+  size_t n = size_t(s.n), hw = 0, chw = 0;
+  const bool over = __builtin_mul_overflow(size_t(s.h), size_t(s.w), &hw) ||
+                    __builtin_mul_overflow(size_t(s.c), hw, &chw) || __builtin_mul_overflow(n, chw, &n);
+  if (over || n > kMaxTensorValues)
+    throw AllocError(cat("a ", s.str(), " tensor would hold more than ", kMaxTensorValues, " values"));
+  return n;
+}
+
+void* tensor_alloc(Device d, const Shape& s, size_t elem) {
+  try {
+    return device_alloc(d, s.size() * elem);
+  } catch (const AllocError& e) {
+    throw AllocError(cat(e.what(), " for a ", s.str(), " tensor"));
+  }
+}
+
 #ifdef MABDET_GPU
 void* cuda_alloc(size_t bytes);
 void cuda_free(void* p);
@@ -31,7 +48,7 @@ void* device_alloc(Device d, size_t bytes) {
   }
   size_t rounded = (bytes + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, rounded ? rounded : 64);
-  if (!p) fail("out of memory allocating ", bytes, " bytes");
+  if (!p) throw AllocError(cat("out of memory allocating ", bytes, " bytes"));
   return p;
 }
 

@@ -10,6 +10,7 @@
 
 #include "mabdet/data/coco.h"
 #include "mabdet/error.h"
+#include "mabdet/file_check.h"
 #include "mabdet/mask.h"
 
 namespace mabdet {
@@ -17,6 +18,10 @@ namespace {
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
+
+// Image sides and coordinates beyond these are a broken file, not a picture: COCO's are < 1e4.
+constexpr int64_t kMaxImageSide = 1000000;
+constexpr double kMaxCoord = kMaxPolygonCoord;
 
 // The record being read, for messages: "annotation id 7", "image #3", "top level". Formatted
 // only when a message is built (a string per record costs seconds on COCO's 860k annotations).
@@ -87,7 +92,11 @@ bool read_segmentation(const Reader& rd, element seg, const ImageRecord& img, Gt
     if (polys.size() == 0) return true;  // "segmentation": [] means none: the box alone is kept
     for (element poly : polys) {
       std::vector<double> pts;
-      for (element v : rd.arr(poly, "segmentation")) pts.push_back(rd.num(v, "segmentation"));
+      for (element v : rd.arr(poly, "segmentation")) {
+        pts.push_back(rd.num(v, "segmentation"));
+        if (!(std::fabs(pts.back()) <= kMaxCoord))
+          fail(rd.name, ": ", rd.what, ": polygon coordinate ", pts.back(), " is outside -", kMaxCoord, "..", kMaxCoord);
+      }
       // Detectron2 drops polygons with an odd coordinate count or fewer than 3 points.
       if (pts.size() % 2 == 0 && pts.size() >= 6) out.polygons.push_back(std::move(pts));
     }
@@ -174,6 +183,7 @@ CocoDataset parse_coco(const simdjson::padded_string& text, const std::string& n
     rd.what = numbered("category #", int64_t(cats.size()));
     cats.emplace_back(rd.i64(rd.field(o, "id"), "id"), rd.str(rd.field(o, "name"), "name"));
   }
+  rd.what = Where{"top level"};  // fields of the root below are not a category's
   std::sort(cats.begin(), cats.end());
   for (size_t i = 0; i < cats.size(); ++i) {
     if (i && cats[i].first == cats[i - 1].first) fail(name, ": category id ", cats[i].first, " repeated");
@@ -190,9 +200,13 @@ CocoDataset parse_coco(const simdjson::padded_string& text, const std::string& n
     img.id = rd.i64(rd.field(o, "id"), "id");
     rd.what = numbered("image id ", img.id);
     img.file = join_path(image_dir, rd.str(rd.field(o, "file_name"), "file_name"));
-    img.width = int(rd.i64(rd.field(o, "width"), "width"));
-    img.height = int(rd.i64(rd.field(o, "height"), "height"));
-    if (img.width <= 0 || img.height <= 0) fail(name, ": image id ", img.id, ": width and height must be positive");
+    // Read as int64 and range-checked before narrowing: 4294967552 must not become 256.
+    for (const char* key : {"width", "height"}) {
+      const int64_t v = rd.i64(rd.field(o, key), key);
+      if (v <= 0 || v > kMaxImageSide)
+        fail(name, ": image id ", img.id, ": ", key, " ", v, " is outside 1..", kMaxImageSide);
+      (key[0] == 'w' ? img.width : img.height) = int(v);
+    }
     if (!index_of.emplace(img.id, ds.images.size()).second) fail(name, ": image id ", img.id, " repeated");
     ds.images.push_back(std::move(img));
   }
@@ -224,8 +238,15 @@ CocoDataset parse_coco(const simdjson::padded_string& text, const std::string& n
       std::vector<double> bb;
       for (element v : rd.arr(rd.field(o, "bbox"), "bbox")) bb.push_back(rd.num(v, "bbox"));
       if (bb.size() != 4) fail(name, ": annotation id ", a.id, ": bbox must have 4 numbers");
+      // A value that is no pixel coordinate (1e308 overflows x + w, and floats) is an error in the
+      // file, not an empty box to skip quietly.
+      for (double v : bb)
+        if (!(std::fabs(v) <= kMaxCoord))
+          fail(name, ": annotation id ", a.id, ": bbox value ", v, " is outside -", kMaxCoord, "..", kMaxCoord);
       a.crowd = rd.has(o, "iscrowd") && rd.i64(rd.field(o, "iscrowd"), "iscrowd") != 0;
-      a.area = rd.has(o, "area") ? float(rd.num(rd.field(o, "area"), "area")) : float(bb[2] * bb[3]);
+      const double area = rd.has(o, "area") ? rd.num(rd.field(o, "area"), "area") : bb[2] * bb[3];
+      if (!(std::fabs(area) <= 1e30)) fail(name, ": annotation id ", a.id, ": area ", area, " is outside -1e30..1e30");
+      a.area = float(area);
       if (!(bb[2] > 0) || !(bb[3] > 0) || !std::isfinite(bb[0] + bb[1] + bb[2] + bb[3])) {
         ++rep.empty_box;
         note(rep, rep.empty_box, opt.max_messages,
@@ -269,6 +290,7 @@ CocoDataset load_coco_text(const std::string& text, const std::string& name, con
 
 CocoDataset load_coco(const std::string& json_path, const std::string& image_dir, const CocoLoadOptions& opt) {
   simdjson::padded_string text;
+  require_file(json_path, "an annotation file");
   if (simdjson::padded_string::load(json_path).get(text)) fail(json_path, ": cannot open annotation file");
   return parse_coco(text, json_path, image_dir, opt);
 }

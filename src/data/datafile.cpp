@@ -5,6 +5,7 @@
 #include "mabdet/cfg.h"
 #include "mabdet/data/coco.h"
 #include "mabdet/error.h"
+#include "mabdet/file_check.h"
 
 namespace mabdet {
 
@@ -35,6 +36,7 @@ DataFile read_datafile(const std::string& path) {
 }
 
 std::vector<std::string> read_names(const std::string& path) {
+  require_file(path, "a names file");
   std::ifstream f(path);
   if (!f) fail(path, ": cannot open names file");
   std::vector<std::string> out;

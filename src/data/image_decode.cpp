@@ -17,10 +17,12 @@
 
 #include "mabdet/data/image.h"
 #include "mabdet/error.h"
+#include "mabdet/file_check.h"
 
 namespace mabdet {
 namespace {
 std::vector<uint8_t> read_bytes(const std::string& path) {
+  require_file(path, "an image");
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) fail(path, ": cannot open image (", std::strerror(errno), ")");
   std::streamoff n = f.tellg();

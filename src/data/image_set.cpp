@@ -8,6 +8,7 @@
 
 #include "mabdet/data/datafile.h"
 #include "mabdet/error.h"
+#include "mabdet/file_check.h"
 
 namespace fs = std::filesystem;
 
@@ -95,6 +96,7 @@ ImageSet read_image_folder(const std::string& dir, const std::vector<std::string
 
 ImageSet read_image_list(const std::string& list, int classes, const std::vector<std::string>& names) {
   MABDET_ASSERT(classes > 0);
+  require_file(list, "an image list");
   std::ifstream f(list);
   if (!f) fail(list, ": cannot open image list");
   ImageSet set;

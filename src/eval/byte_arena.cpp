@@ -32,6 +32,7 @@ void ByteArena::grow(size_t need) {
 }
 
 uint64_t ByteArena::append(std::string_view s) {
+  if (s.empty()) return size_;  // nothing to copy (and data_ may still be null)
   if (size_ + s.size() > cap_) grow(size_ + s.size());
   std::memcpy(data_ + size_, s.data(), s.size());
   const uint64_t off = size_;

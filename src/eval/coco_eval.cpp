@@ -194,7 +194,8 @@ struct Evaluator {
         const double t_iou = std::min(thr[size_t(t)], 1 - 1e-10);
         const uint16_t bit = uint16_t(1u << t);
         for (size_t d = 0; d < D; ++d) {
-          const double* iou_row = &w.ious[d * G];
+          // data() + offset, not &ious[d * G]: with no ground truth (G = 0) ious is empty.
+          const double* iou_row = w.ious.data() + d * G;
           double best = t_iou;
           long m = -1;
           for (size_t jj = 0; jj < G; ++jj) {

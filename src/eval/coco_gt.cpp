@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "eval/json_util.h"
+#include "mabdet/file_check.h"
 
 namespace mabdet {
 
@@ -97,6 +98,7 @@ struct CocoGtBuilder {
     CocoGroundTruth gt;
     gt.path = path;
     simdjson::padded_string text;
+    require_file(path, "a ground-truth json");
     if (simdjson::padded_string::load(path).get(text)) fail(path, ": cannot read file");
     od::parser parser;
     const char* section = "";

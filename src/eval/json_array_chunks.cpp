@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "mabdet/error.h"
+#include "mabdet/file_check.h"
 
 namespace mabdet {
 
@@ -13,6 +14,7 @@ static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c ==
 
 JsonArrayChunks::JsonArrayChunks(const std::string& path, size_t target)
     : path_(path), target_(target) {
+  require_file(path, "a results json");
   f_ = std::fopen(path.c_str(), "rb");
   if (!f_) fail(path, ": cannot read file");
   if (std::fseek(f_, 0, SEEK_END) == 0) {

@@ -37,12 +37,18 @@ void rle_decode(const Rle& r, uint8_t* mask) {
   }
 }
 
-std::vector<uint8_t> rle_decode(const Rle& r) {
+void rle_check(const Rle& r) {
+  const uint64_t pixels = uint64_t(r.h) * r.w;
+  if (pixels > UINT32_MAX) fail("a ", r.h, "x", r.w, " mask has more pixels than an RLE can count (2^32 - 1)");
   uint64_t total = 0;
   for (uint32_t c : r.counts) total += c;
-  if (total != uint64_t(r.h) * r.w)
-    fail("RLE counts sum to ", total, " but the mask is ", r.h, "x", r.w);
-  std::vector<uint8_t> m(total);
+  if (total != pixels)
+    fail("RLE counts cover ", total, " pixels but the mask is ", r.h, "x", r.w, " = ", pixels, " pixels");
+}
+
+std::vector<uint8_t> rle_decode(const Rle& r) {
+  rle_check(r);
+  std::vector<uint8_t> m(size_t(r.h) * r.w);
   rle_decode(r, m.data());
   return m;
 }
@@ -71,24 +77,32 @@ Rle rle_from_string(std::string_view s, uint32_t h, uint32_t w) {
   r.counts.reserve(s.size());
   size_t p = 0;
   while (p < s.size()) {
-    int64_t x = 0;
+    // Unsigned, so that the 13th group's high bits and the sign fill wrap instead of overflowing;
+    // only the low 32 bits are kept, as COCO's uint counts do.
+    uint64_t x = 0;
     int k = 0;
     for (bool more = true; more; ++k) {
       if (p >= s.size()) fail("truncated RLE counts string");
       if (k > 12) fail("RLE counts string has a run that does not fit 64 bits");
       const int c = int(s[p++]) - 48;
       if (c < 0 || c > 63) fail("RLE counts string has a character outside '0'..'o'");
-      x |= int64_t(c & 0x1f) << (5 * k);
+      x |= uint64_t(c & 0x1f) << (5 * k);
       more = c & 0x20;
-      if (!more && (c & 0x10)) x |= int64_t(-1) * (int64_t(1) << (5 * (k + 1)));
+      if (!more && (c & 0x10) && 5 * (k + 1) < 64) x |= ~uint64_t(0) << (5 * (k + 1));
     }
-    if (r.counts.size() > 2) x += int64_t(r.counts[r.counts.size() - 2]);
+    if (r.counts.size() > 2) x += r.counts[r.counts.size() - 2];
     r.counts.push_back(uint32_t(x));
   }
   return r;
 }
 
 Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
+  if (uint64_t(h) * w > UINT32_MAX) fail("a ", h, "x", w, " mask has more pixels than an RLE can count (2^32 - 1)");
+  // The walk below is int arithmetic on a 5x grid and visits every grid point of every edge: far
+  // coordinates would overflow it (COCO's C code has the same undefined conversion) or take ages.
+  for (size_t j = 0; j < 2 * k; ++j)
+    if (!(std::fabs(xy[j]) <= kMaxPolygonCoord))
+      fail("polygon coordinate ", xy[j], " is outside -", kMaxPolygonCoord, "..", kMaxPolygonCoord);
   if (k == 0) return Rle{h, w, {h * w}};
   // COCO walks the boundary on a 5x finer grid: vertices rounded to it, then every grid point
   // along each edge (stepping along the longer axis; each edge's point formula does not depend on
@@ -111,7 +125,7 @@ Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
     if (yd < 0) yd = 0;
     else if (yd > h) yd = h;
     yd = std::ceil(yd);
-    a.push_back(uint32_t((xi - 2) / 5 * int(h) + int(yd)));
+    a.push_back(uint32_t(int64_t((xi - 2) / 5) * h + int64_t(yd)));
   };
   bool have_prev = false;
   int pu = 0, pv = 0;  // last point of the previous edge
@@ -181,7 +195,8 @@ Rle rle_from_bbox(const BoxXYWH& b, uint32_t h, uint32_t w) {
 }
 
 // Walks two run lists in lockstep; calls f(len, in_a, in_b) for each stretch where neither
-// mask changes. Both must cover the same number of pixels.
+// mask changes. Both should cover the same number of pixels (rle_check); if not, the walk stops
+// where the shorter one ends, so every step consumes a run and the loop is bounded by the input.
 template <class F>
 static void co_runs(const Rle& A, const Rle& B, F&& f) {
   if (A.counts.empty() || B.counts.empty()) return;
@@ -193,9 +208,10 @@ static void co_runs(const Rle& A, const Rle& B, F&& f) {
     f(c, va, vb);
     ca -= c;
     cb -= c;
-    if (!ca && ia < A.counts.size()) { ca = A.counts[ia++]; va = !va; }
-    if (!cb && ib < B.counts.size()) { cb = B.counts[ib++]; vb = !vb; }
-    if (ca == 0 && cb == 0) break;
+    // Zero-length runs only flip the colour.
+    while (!ca && ia < A.counts.size()) { ca = A.counts[ia++]; va = !va; }
+    while (!cb && ib < B.counts.size()) { cb = B.counts[ib++]; vb = !vb; }
+    if (ca == 0 || cb == 0) break;
   }
 }
 

@@ -35,8 +35,11 @@ Rle SegmStore::to_rle(uint32_t i, uint32_t img_h, uint32_t img_w) const {
   switch (Kind(e.kind)) {
     case kNone:
       fail("has no segmentation");
-    case kString:
-      return rle_from_string(chars_.view(e.off, e.n), e.h, e.w);
+    case kString: {
+      Rle r = rle_from_string(chars_.view(e.off, e.n), e.h, e.w);
+      rle_check(r);
+      return r;
+    }
     case kCounts: {
       Rle r{e.h, e.w, {}};
       r.counts.reserve(e.n);
@@ -46,6 +49,7 @@ Rle SegmStore::to_rle(uint32_t i, uint32_t img_h, uint32_t img_w) const {
           fail("has an RLE count that is not a non-negative integer");
         r.counts.push_back(uint32_t(c));
       }
+      rle_check(r);
       return r;
     }
     case kPolygons: {

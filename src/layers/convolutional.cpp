@@ -22,7 +22,7 @@ class Convolutional : public Layer {
         geom_{in_c / groups, 0, 0, kh, kw, stride, stride, pad, pad, dilation, dilation},
         tail_(std::move(tail)) {
     // He/Kaiming normal over fan_in, the init ResNets are trained from scratch with.
-    he_normal_weights(weights_, dweights_, Shape{filters, in_c / groups, kh, kw}, double(k()), rng);
+    he_normal_weights(weights_, dweights_, Shape{filters, in_c / groups, kh, kw}, double(in_c / groups) * kh * kw, rng);
     if (centralize_) {
       wc_.reshape(weights_.shape());
       dwc_.reshape(weights_.shape());
@@ -47,7 +47,7 @@ class Convolutional : public Layer {
     if (geom_.out_h() <= 0 || geom_.out_w() <= 0)
       fail("convolutional: input ", s.h, "x", s.w, " is smaller than the ", geom_.kh, "x", geom_.kw,
            " kernel (dilation ", geom_.dil_h, ", padding ", geom_.pad_h, ")");
-    Shape o{s.n, filters_, geom_.out_h(), geom_.out_w()};
+    Shape o{s.n, filters_, checked_side(geom_.out_h(), "convolutional"), checked_side(geom_.out_w(), "convolutional")};
     tail_.reshape(o);
     return o;
   }
@@ -144,6 +144,10 @@ std::unique_ptr<Layer> make_convolutional(const Scope& cfg, const std::vector<Sh
   const int size = positive_key(sec, "size");
   const int stride = positive_key(sec, "stride", 1);
   const int dilation = positive_key(sec, "dilation", 1);
+  if (int64_t(dilation) * (size - 1) + 1 > kMaxKey)
+    sec.fail_key(sec.has("dilation") ? "dilation" : "size",
+                 cat("the dilated kernel spans dilation*(size-1)+1 = ", int64_t(dilation) * (size - 1) + 1,
+                     " pixels, more than ", kMaxKey));
   // darknet's pad=1 means "same" padding for odd sizes: size/2 pixels per side (scaled by dilation).
   const int padding = padding_key(sec, dilation * (size / 2));
   const int groups = positive_key(sec, "groups", 1);
@@ -165,6 +169,9 @@ std::unique_ptr<Layer> make_conv_unit(const Scope& cfg, int in_c, const ConvSpec
   if (spec.size <= 0) bad("size", spec.size);
   if (spec.stride <= 0) bad("stride", spec.stride);
   if (spec.dilation <= 0) bad("dilation", spec.dilation);
+  if (spec.filters > kMaxKey) bad("filters", spec.filters);
+  if (spec.size > kMaxKey || spec.stride > kMaxKey || spec.padding > kMaxKey) bad("size/stride/padding", spec.size);
+  if (int64_t(spec.dilation) * (spec.size - 1) + 1 > kMaxKey) bad("dilation", spec.dilation);
   if (spec.groups <= 0 || in_c % spec.groups || spec.filters % spec.groups) bad("groups", spec.groups);
   const int padding = spec.padding < 0 ? spec.dilation * (spec.size / 2) : spec.padding;
   ops::Act act;

@@ -16,7 +16,7 @@ class Deconvolutional : public Layer {
     // PyTorch's ConvTranspose2d layout. He normal over the input channels' fan (in*size*size),
     // maskrcnn-benchmark's choice (kaiming_normal_ with mode fan_out on the transposed layout) for
     // its mask-head deconv.
-    he_normal_weights(weights_, dweights_, Shape{in_c, filters, size, size}, double(in_c * size * size), rng);
+    he_normal_weights(weights_, dweights_, Shape{in_c, filters, size, size}, double(in_c) * size * size, rng);
   }
 
   std::string type() const override { return "deconvolutional"; }
@@ -27,8 +27,9 @@ class Deconvolutional : public Layer {
     const Shape& s = in.at(0);
     if (s.c != in_c_) fail("deconvolutional: input has ", s.c, " channels, the layer was built for ", in_c_);
     // The output is the "image" of a convolution whose output is the input.
-    geom_.height = (s.h - 1) * geom_.stride_h - 2 * geom_.pad_h + geom_.kh;
-    geom_.width = (s.w - 1) * geom_.stride_w - 2 * geom_.pad_w + geom_.kw;
+    // int64 first: a large input times the stride must be reported, not wrapped.
+    geom_.height = checked_side(int64_t(s.h - 1) * geom_.stride_h - 2 * geom_.pad_h + geom_.kh, "deconvolutional");
+    geom_.width = checked_side(int64_t(s.w - 1) * geom_.stride_w - 2 * geom_.pad_w + geom_.kw, "deconvolutional");
     if (geom_.height <= 0 || geom_.width <= 0)
       fail("deconvolutional: padding ", geom_.pad_h, " leaves no output for a ", s.h, "x", s.w, " input");
     in_h_ = s.h;

@@ -1,22 +1,26 @@
 #include "layers/factory_util.h"
 
 namespace mabdet {
+int checked_side(int64_t side, const char* layer) {
+  if (side > kMaxSide) fail(layer, ": the output would be ", side, " pixels high or wide, more than ", kMaxSide);
+  return int(side);
+}
+
 int positive_key(const Section& sec, const std::string& key) {
-  const int v = sec.get_int(key);
-  if (v <= 0) sec.fail_key(key, "must be > 0");
-  return v;
+  sec.get_str(key);  // required
+  return positive_key(sec, key, 1);
 }
 
 int positive_key(const Section& sec, const std::string& key, int def) {
   const int v = sec.get_int(key, def);
-  if (v <= 0) sec.fail_key(key, "must be > 0");
+  if (v <= 0 || v > kMaxKey) sec.fail_key(key, cat("must be in 1..", kMaxKey));
   return v;
 }
 
 int padding_key(const Section& sec, int same) {
   const bool pad = sec.get_bool("pad", false);
   const int padding = sec.get_int("padding", pad ? same : 0);
-  if (padding < 0) sec.fail_key("padding", "must be >= 0");
+  if (padding < 0 || padding > kMaxKey) sec.fail_key("padding", cat("must be in 0..", kMaxKey));
   return padding;
 }
 

@@ -8,10 +8,17 @@
 #include "mabdet/layer.h"
 
 namespace mabdet {
-// An int key that must be > 0; the first form requires the key.
+// Upper bounds of integer keys and of the spatial sides layers compute: far beyond any real
+// network, and small enough that no shape arithmetic (dilation * (size - 1), h * stride, padding)
+// overflows int. Tensor sizes have their own bound (kMaxTensorValues).
+constexpr int kMaxKey = 65536;     // filters, size, stride, dilation, padding, groups, outputs, batch
+constexpr int kMaxSide = 1 << 20;  // any height or width, the input's included
+// A layer's computed output side, checked against kMaxSide (fails naming the layer and the key).
+int checked_side(int64_t side, const char* layer);
+// An int key that must be in 1..kMaxKey; the first form requires the key.
 int positive_key(const Section& sec, const std::string& key);
 int positive_key(const Section& sec, const std::string& key, int def);
-// A padding key (>= 0) whose default is darknet's "same" padding when pad=1.
+// A padding key (0..kMaxKey) whose default is darknet's "same" padding when pad=1.
 int padding_key(const Section& sec, int same);
 // `layer`, reshaped for `in`; its shape errors fail `sec`.
 std::unique_ptr<Layer> reshaped(const Section& sec, std::unique_ptr<Layer> layer, const std::vector<Shape>& in);

@@ -20,7 +20,7 @@ class Maxpool : public Layer {
       fail("maxpool: input ", s.h, "x", s.w, " is smaller than the ", g_.size, "x", g_.size, " window (padding ",
            g_.pad, ")");
     in_ = s;
-    Shape o{s.n, s.c, g_.out(s.h), g_.out(s.w)};
+    Shape o{s.n, s.c, checked_side(g_.out(s.h), "maxpool"), checked_side(g_.out(s.w), "maxpool")};
     argmax_.reshape(o);
     return o;
   }

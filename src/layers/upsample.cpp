@@ -1,5 +1,6 @@
 // [upsample]: nearest-neighbour upsampling by an integer factor (FPN's top-down path).
 #include "layers/factories.h"
+#include "layers/factory_util.h"
 #include "mabdet/ops.h"
 
 namespace mabdet {
@@ -13,7 +14,8 @@ class Upsample : public Layer {
 
   Shape reshape(const std::vector<Shape>& in) override {
     in_ = in.at(0);
-    return Shape{in_.n, in_.c, in_.h * stride_, in_.w * stride_};
+    return Shape{in_.n, in_.c, checked_side(int64_t(in_.h) * stride_, "upsample"),
+                 checked_side(int64_t(in_.w) * stride_, "upsample")};
   }
   void forward(Context& ctx, const Inputs& in, Tensor& out) override {
     const Tensor& x = *in[0];  // (N, C, H, W) -> out (N, C, H*s, W*s)
@@ -33,8 +35,7 @@ class Upsample : public Layer {
 }  // namespace
 
 std::unique_ptr<Layer> make_upsample(const Scope& cfg, const std::vector<Shape>& in, Rng& rng) {
-  const int stride = cfg.sec.get_int("stride", 2);
-  if (stride <= 0) cfg.sec.fail_key("stride", "must be > 0");
+  const int stride = positive_key(cfg.sec, "stride", 2);
   return std::make_unique<Upsample>(stride);
 }
 

@@ -1,10 +1,19 @@
 #include "mabdet/trainer.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "mabdet/ops.h"
 
 namespace mabdet {
 namespace {
@@ -24,6 +33,60 @@ std::string terms_str(const std::vector<LossTerm>& terms) {
     s += cat(s.empty() ? "" : " ", t.name, " ", v);
   }
   return s;
+}
+
+// The signal that asked training to stop (0: none). A handler may only set a flag like this.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop_signal) {  // the second one: the user insists, end now (saves are atomic anyway)
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  g_stop_signal = sig;
+}
+
+// SIGINT/SIGTERM handlers for the duration of a run; the previous ones come back after it.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_signal = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  int pending() const { return g_stop_signal; }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+// Creates the backup folder and writes a probe file there, so that a bad path fails before the
+// first step instead of at the first checkpoint, hours later.
+void prepare_backup_dir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail(dir, ": cannot create the backup folder (", ec.message(), ")");
+  if (!fs::is_directory(dir, ec)) fail(dir, ": the backup folder is not a folder");
+  const std::string probe = cat(dir, "/.mabdet_probe.", getpid());
+  std::FILE* f = std::fopen(probe.c_str(), "wb");
+  bool ok = f && std::fputc('x', f) != EOF;
+  int e = errno;
+  if (f && std::fclose(f) != 0 && ok) {
+    ok = false;
+    e = errno;
+  }
+  std::remove(probe.c_str());
+  if (!ok) fail(dir, ": the backup folder is not writable (", std::strerror(e), ")");
 }
 }  // namespace
 
@@ -50,16 +113,60 @@ void Trainer::resume(const std::string& weights_path) {
   std::fprintf(stderr, "resumed %s at step %lld\n", weights_path.c_str(), (long long)progress_.steps);
 }
 
+// The first trainable parameter whose gradient (or value) holds a NaN or Inf, as
+// "layer I [TYPE] 'NAME'" ("" if none). One sum per tensor: any NaN or Inf makes it non-finite.
+static std::string nonfinite_param(Network& net, bool grads) {
+  Tensor sum;
+  for (size_t i = 0; i < net.size(); ++i) {
+    if (!net.needs_grad(i)) continue;
+    for (Param& p : net.saved_params(i)) {
+      const Tensor& t = grads ? *p.grad : *p.value;
+      if (t.empty()) continue;
+      if (sum.empty() || sum.device() != t.device()) sum = Tensor(Shape{1, 1}, t.device());
+      ops::channel_sum(t.device(), Shape{1, 1, 1, int(t.size())}, t.data(), sum.data(), false);
+      const float s = t.device() == Device::CPU ? sum[0] : sum.clone(Device::CPU)[0];
+      if (!std::isfinite(s)) return cat("layer ", i, " [", net.layer(i).type(), "] '", p.name, "'");
+    }
+  }
+  return "";
+}
+
 double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
   const NetConfig& c = net_.config();
   if (c.max_batches <= 0) fail("[net] max_batches must be set (> 0) to train");
-  if (!opt.backup_dir.empty()) mkdir(opt.backup_dir.c_str(), 0755);
+  bool has_loss = false;
+  for (size_t i = 0; i < net_.size(); ++i) has_loss = has_loss || net_.layer(i).is_loss();
+  if (!has_loss) fail("the cfg has no loss layer (e.g. [softmax] as the last layer): training would learn nothing");
+  if (net_.params().empty()) fail("the cfg has no trainable parameters (all frozen?): training would learn nothing");
+  const std::time_t started = std::time(nullptr);
+  bool cleaned = false;
+  if (!opt.backup_dir.empty()) prepare_backup_dir(opt.backup_dir);
+  std::string last_saved;
+  // What a stop on bad numbers leaves behind, for its message.
+  auto kept = [&] {
+    if (opt.backup_dir.empty()) return std::string("no checkpoints are kept (no backup folder)");
+    return last_saved.empty() ? cat("nothing was saved by this run; ", opt.backup_dir, " is as it was")
+                              : cat("the last checkpoint ", last_saved, " is kept as it was");
+  };
   auto ckpt = [&](const char* suffix) {
     if (opt.backup_dir.empty()) return;
     std::string path = cat(opt.backup_dir, "/", opt.name, suffix);
+    // A finite gradient can still overflow the weights (a huge lr times weight decay): such
+    // weights must not replace the last good checkpoint.
+    const std::string bad = nonfinite_param(net_, false);
+    if (!bad.empty())
+      fail("step ", progress_.steps, ": the weights of ", bad, " are not finite after the update (lr ",
+           learning_rate_at(c, progress_.steps - 1), "); training stopped without saving: ", kept());
+    if (!cleaned) {
+      for (const std::string& f : remove_stale_temps(opt.backup_dir, started))
+        std::fprintf(stderr, "removed %s (left by a save that was killed)\n", f.c_str());
+      cleaned = true;
+    }
     save(path);
+    last_saved = path;
     std::fprintf(stderr, "saved %s\n", path.c_str());
   };
+  StopSignals signals;
   ctx_.train = true;
   ctx_.loss_scale = 1.f / c.batch;
   double step_loss = 0, avg = -1;
@@ -71,14 +178,23 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
     ctx_.iteration = step;
     step_loss = 0;
     terms.clear();
+    const float lr = learning_rate_at(c, step);
     for (int sub = 0; sub < c.subdivisions; ++sub) {
       const Tensor& input = load(step, sub, ctx_);
       net_.forward(ctx_, input);
+      for (const LossTerm& t : net_.loss_terms())
+        if (!std::isfinite(t.value))
+          fail("step ", step + 1, ": loss term '", t.name, "' is ", t.value, " (lr ", lr,
+               "); training stopped before updating the weights: ", kept());
       net_.backward(ctx_);
       step_loss += net_.loss();
       add_terms(terms, net_.loss_terms());
     }
-    const float lr = learning_rate_at(c, step);
+    if (!std::isfinite(step_loss)) fail("step ", step + 1, ": the loss is ", step_loss, " (lr ", lr, "); training stopped: ", kept());
+    const std::string bad = nonfinite_param(net_, true);
+    if (!bad.empty())
+      fail("step ", step + 1, ": the gradient of ", bad, " is not finite (loss terms: ", terms_str(terms), "; lr ", lr,
+           "); training stopped before updating the weights: ", kept());
     sgd_.step(lr);
     net_.zero_grads();
     progress_.steps++;
@@ -91,9 +207,21 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
       std::fflush(stdout);
     }
     ++done_here;
+    const bool last = progress_.steps >= c.max_batches;
+    if (signals.pending() && !last) {
+      const int sig = signals.pending();
+      ckpt("_last.weights");
+      ctx_.train = false;
+      throw Interrupted(cat(sig == SIGINT ? "SIGINT" : "SIGTERM", " at step ", progress_.steps, "/", c.max_batches, ": ",
+                            last_saved.empty() ? std::string("no backup folder, nothing saved")
+                                               : cat("saved ", last_saved, "; resume from it")),
+                        sig);
+    }
+    if (last) break;  // the final checkpoint below, whatever --stop-after says
     if (opt.save_every > 0 && progress_.steps % opt.save_every == 0) ckpt("_last.weights");
     if (opt.stop_after >= 0 && done_here >= opt.stop_after) {
       ckpt("_last.weights");
+      ctx_.train = false;
       return step_loss;
     }
   }

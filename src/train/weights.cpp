@@ -1,12 +1,17 @@
 #include "mabdet/weights.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <libgen.h>
+
+#include "mabdet/file_check.h"
 
 namespace mabdet {
 namespace {
@@ -51,10 +56,14 @@ class Writer {
 
 class Reader {
  public:
-  explicit Reader(std::string path) : path_(std::move(path)), f_(std::fopen(path_.c_str(), "rb")) {
+  explicit Reader(std::string path) : path_(std::move(path)), f_(open(path_)) {
     if (!f_) fail(path_, ": cannot open (", std::strerror(errno), ")");
   }
   ~Reader() { std::fclose(f_); }
+  static std::FILE* open(const std::string& p) {
+    require_file(p, "a weights file");
+    return std::fopen(p.c_str(), "rb");
+  }
   void bytes(void* p, size_t n, const char* what) {
     if (n && std::fread(p, 1, n, f_) != n) fail(path_, ": truncated or unreadable while reading ", what, " at byte ", pos_);
     pos_ += n;
@@ -98,6 +107,29 @@ void fsync_dir_of(const std::string& path) {
   }
 }
 }  // namespace
+
+std::vector<std::string> remove_stale_temps(const std::string& dir, std::time_t run_start) {
+  std::vector<std::string> removed;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return removed;
+  const std::string mark = ".weights.tmp.";
+  while (dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    const size_t at = name.rfind(mark);
+    if (at == std::string::npos || at == 0) continue;
+    const std::string digits = name.substr(at + mark.size());
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = pid_t(std::stol(digits));
+    if (pid == getpid()) continue;
+    const std::string path = cat(dir, "/", name);
+    struct stat st;
+    if (lstat(path.c_str(), &st) || !S_ISREG(st.st_mode)) continue;
+    const bool dead = kill(pid, 0) != 0 && errno == ESRCH;
+    if ((dead || st.st_mtime < run_start) && std::remove(path.c_str()) == 0) removed.push_back(path);
+  }
+  closedir(d);
+  return removed;
+}
 
 void save_weights(const std::string& path, Network& net, const Progress& p, const std::vector<Tensor>* velocity) {
   const std::string tmp = cat(path, ".tmp.", getpid());
