@@ -42,6 +42,11 @@ __attribute__((no_sanitize("coverage"))) inline bool is_internal_error(const cha
   return false;
 }
 
+inline bool verbose() {
+  static const bool v = std::getenv("MABDET_FUZZ_VERBOSE") != nullptr;
+  return v;
+}
+
 // Runs f(); a mabdet::Error is the expected answer to bad input, anything else aborts so that
 // libFuzzer saves the input.
 template <class F>
@@ -53,6 +58,8 @@ void expect_clean(F&& f) {
       std::fprintf(stderr, "fuzz: internal error: %s\n", e.what());
       std::abort();
     }
+    // To see why a seed is rejected: MABDET_FUZZ_VERBOSE=1 ./build-fuzz/fuzz_x file
+    if (verbose()) std::fprintf(stderr, "fuzz: mabdet::Error: %s\n", e.what());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fuzz: exception that is not a mabdet::Error: %s\n", e.what());
     std::abort();
