@@ -34,7 +34,7 @@ void check_mask(const Rle& r) {
   bool canonical = true;
   for (size_t i = 1; i < r.counts.size(); ++i) canonical = canonical && r.counts[i] > 0;
   const mabdet::BoxXYWH b = mabdet::rle_to_bbox(r);
-  check(!canonical || b[0] >= 0 && b[1] >= 0 && b[0] + b[2] <= r.w && b[1] + b[3] <= r.h, "box outside the mask");
+  check(!canonical || (b[0] >= 0 && b[1] >= 0 && b[0] + b[2] <= r.w && b[1] + b[3] <= r.h), "box outside the mask");
 }
 
 // A coordinate: mostly small numbers around the mask, sometimes any bit pattern.

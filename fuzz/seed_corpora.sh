@@ -2,7 +2,7 @@
 # Seeds one corpus folder per fuzz target from the project's own files: the shipped cfgs, test
 # fixtures, a tiny `mabdet gendata` dataset's json and images, checkpoints of fuzz_weights' own
 # network from a short training, and small PNG/JPEG images in the formats stb_image reads (made
-# with Debian's /usr/bin/python3 and its PIL, which python3-torchvision brings).
+# with Debian's /usr/bin/python3 and its PIL, python3-pil); json edits with the first python3.
 #   bash fuzz/seed_corpora.sh [OUT_DIR (build-fuzz/seeds)]     uses $MABDET (./mabdet), build-fuzz/
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +34,16 @@ cp "$tmp/g/annotations/instances_val.json" "$out/fuzz_coco_json/gendata_val.json
 cp tests/fixtures/cocoeval/tiny/gt.json "$out/fuzz_coco_json/cocoeval_tiny_gt.json"
 
 cp fuzz/seeds/coco_results/*.json "$out/fuzz_coco_results/"
-for f in bbox segm both; do cp "tests/fixtures/cocoeval/tiny/results_$f.json" "$out/fuzz_coco_results/tiny_$f.json"; done
+# The cocoeval fixtures' results, moved onto the fuzz target's ground-truth images and categories.
+for f in bbox segm both; do
+  python3 - "tests/fixtures/cocoeval/tiny/results_$f.json" "$out/fuzz_coco_results/tiny_$f.json" <<'PY'
+import json, sys
+res = json.load(open(sys.argv[1]))[:40]
+for i, r in enumerate(res):
+    r["image_id"], r["category_id"] = (1, 5, 7)[i % 3], (1, 3)[i % 2]
+json.dump(res, open(sys.argv[2], "w"))
+PY
+done
 
 # The mask target reads its own binary layout (FuzzedDataProvider); json bytes still hold RLE
 # strings and numbers for it to start from.
@@ -54,7 +63,7 @@ rgb.convert("L").save(f"{d}/gray.png")
 rgb.convert("RGBA").save(f"{d}/rgba.png")
 rgb.convert("P", palette=Image.ADAPTIVE, colors=8).save(f"{d}/palette.png")
 rgb.convert("1").save(f"{d}/bilevel.png")
-rgb.convert("I;16").save(f"{d}/gray16.png")
+rgb.convert("L").convert("I").point(lambda v: v * 257).save(f"{d}/gray16.png")
 rgb.save(f"{d}/baseline.jpg", quality=80)
 rgb.save(f"{d}/progressive.jpg", quality=60, progressive=True)
 rgb.save(f"{d}/subsampled.jpg", quality=70, subsampling=2)

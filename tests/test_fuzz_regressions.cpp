@@ -3,7 +3,9 @@
 // that a plain build happens to survive); their expected values are pycocotools' or the loader's.
 #include <doctest/doctest.h>
 
+#include "mabdet/data/image.h"
 #include "mabdet/mask.h"
+#include "test_util.h"
 
 using namespace mabdet;
 
@@ -17,4 +19,25 @@ TEST_CASE("fuzz regression: polygon with repeated vertices rasterizes like pycoc
   CHECK(rle_area(r) == 30);
   const double one_point[] = {4, 4, 4, 4, 4, 4};
   CHECK(rle_area(rle_from_polygon(one_point, 3, 8, 8)) == 0);
+}
+
+// fuzz_image: a DHT segment whose 16 code counts add up to more than 256 made stb_image 2.27 write
+// past its Huffman size list (UBSan: index 257 out of bounds). Now rejected before decoding, in a
+// baseline header and in a table that comes after a first scan (progressive files have those).
+TEST_CASE("fuzz regression: JPEG Huffman table with more than 256 codes is a clean error") {
+  std::vector<uint8_t> dht = {0xFF, 0xC4, 0x00, 0x13, 0x00};
+  for (int i = 0; i < 16; ++i) dht.push_back(0x20);  // 16 x 32 = 512 codes
+  auto jpeg = [&](std::vector<uint8_t> v) {
+    for (uint8_t b : dht) v.push_back(b);
+    v.push_back(0xFF);
+    v.push_back(0xD9);
+    return v;
+  };
+  const std::vector<uint8_t> early = jpeg({0xFF, 0xD8});
+  CHECK(mabdet::test::error_of([&] { decode_image_memory(early.data(), early.size(), "x.jpg"); }) ==
+        "x.jpg: corrupt JPEG (a Huffman table declares 512 codes; at most 256)");
+  // The same table after a scan header and some entropy-coded bytes (with a stuffed 0xFF00).
+  const std::vector<uint8_t> late = jpeg({0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 63, 0, 0x12, 0xFF, 0x00, 0x34});
+  CHECK(mabdet::test::error_of([&] { decode_image_memory(late.data(), late.size(), "y.jpg"); }).find("512 codes") !=
+        std::string::npos);
 }

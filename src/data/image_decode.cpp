@@ -15,6 +15,7 @@
 #include <opencv2/imgproc.hpp>
 #endif
 
+#include "data/jpeg_tables.h"
 #include "mabdet/data/image.h"
 #include "mabdet/error.h"
 #include "mabdet/file_check.h"
@@ -86,6 +87,7 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& n
 Image decode_image_stb(const uint8_t* data, size_t size, const std::string& name) {
   if (size == 0) fail(name, ": image file is empty (0 bytes)");
   check_complete(data, size, name);
+  check_jpeg_huffman_tables(data, size, name);
   int w = 0, h = 0, c = 0;
   uint8_t* p = stbi_load_from_memory(data, int(size), &w, &h, &c, 3);
   if (!p) fail(name, ": cannot decode image (", stbi_failure_reason(), ")");

@@ -1,0 +1,37 @@
+#include "data/jpeg_tables.h"
+
+#include "mabdet/error.h"
+
+namespace mabdet {
+
+void check_jpeg_huffman_tables(const uint8_t* d, size_t n, const std::string& name) {
+  if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return;
+  size_t p = 2;
+  while (p + 1 < n) {
+    if (d[p] != 0xFF) {  // inside scan data: the next marker is an 0xFF not followed by 0 or RSTn
+      ++p;
+      continue;
+    }
+    while (p + 1 < n && d[p + 1] == 0xFF) ++p;  // fill bytes
+    if (p + 1 >= n) return;
+    const uint8_t m = d[p + 1];
+    p += 2;
+    if (m == 0x00 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) continue;  // stuffed byte, RSTn, TEM
+    if (m == 0xD9) return;                                            // end of image
+    if (p + 2 > n) return;
+    const size_t len = size_t(d[p]) << 8 | d[p + 1];
+    if (len < 2 || p + len > n) return;
+    if (m == 0xC4) {
+      size_t q = p + 2;
+      while (q + 17 <= p + len) {
+        size_t codes = 0;
+        for (int i = 1; i <= 16; ++i) codes += d[q + i];
+        if (codes > 256) fail(name, ": corrupt JPEG (a Huffman table declares ", codes, " codes; at most 256)");
+        q += 17 + codes;
+      }
+    }
+    p += len;
+  }
+}
+
+}  // namespace mabdet
