@@ -40,4 +40,19 @@ TEST_CASE("fuzz regression: JPEG Huffman table with more than 256 codes is a cle
   const std::vector<uint8_t> late = jpeg({0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 63, 0, 0x12, 0xFF, 0x00, 0x34});
   CHECK(mabdet::test::error_of([&] { decode_image_memory(late.data(), late.size(), "y.jpg"); }).find("512 codes") !=
         std::string::npos);
+  // A table whose segment runs past the end of the file: the decoder builds it all the same.
+  std::vector<uint8_t> cut = {0xFF, 0xD8, 0xFF, 0xC4, 0x01, 0x00, 0x10};
+  for (int i = 0; i < 16; ++i) cut.push_back(0x11);  // 272 codes, segment length 256, file ends
+  cut.insert(cut.end(), {0xFF, 0xD9});
+  CHECK(mabdet::test::error_of([&] { decode_image_memory(cut.data(), cut.size(), "z.jpg"); }) ==
+        "z.jpg: corrupt JPEG (a Huffman table declares 272 codes; at most 256)");
+}
+
+// fuzz_image: stb_image reads this PPM header ("1" then a byte that is no digit) as a 1x0 image and
+// returns it as decoded; an image without pixels is now an error.
+TEST_CASE("fuzz regression: a decoded image with no pixels is an error") {
+  const std::string ppm = "P6\n1\xe9" "3 9\n255\n\x01\x02\x03";
+  CHECK(mabdet::test::error_of([&] {
+          decode_image_memory(reinterpret_cast<const uint8_t*>(ppm.data()), ppm.size(), "p.ppm");
+        }) == "p.ppm: image has no pixels (1x0)");
 }

@@ -91,6 +91,10 @@ Image decode_image_stb(const uint8_t* data, size_t size, const std::string& name
   int w = 0, h = 0, c = 0;
   uint8_t* p = stbi_load_from_memory(data, int(size), &w, &h, &c, 3);
   if (!p) fail(name, ": cannot decode image (", stbi_failure_reason(), ")");
+  if (w < 1 || h < 1) {  // stb_image accepts a zero height in some formats (found by fuzz_image)
+    stbi_image_free(p);
+    fail(name, ": image has no pixels (", w, "x", h, ")");
+  }
   Image img;
   img.w = w;
   img.h = h;

@@ -20,16 +20,18 @@ void check_jpeg_huffman_tables(const uint8_t* d, size_t n, const std::string& na
     if (m == 0xD9) return;                                            // end of image
     if (p + 2 > n) return;
     const size_t len = size_t(d[p]) << 8 | d[p + 1];
-    if (len < 2 || p + len > n) return;
+    if (len < 2) return;
     if (m == 0xC4) {
-      size_t q = p + 2;
-      while (q + 17 <= p + len) {
+      // stb_image builds each table as soon as it has read its counts, so a segment cut short by
+      // the end of the file counts too (bytes past the end read as 0).
+      for (size_t q = p + 2; q < p + len && q < n;) {
         size_t codes = 0;
-        for (int i = 1; i <= 16; ++i) codes += d[q + i];
+        for (size_t i = q + 1; i <= q + 16 && i < n; ++i) codes += d[i];
         if (codes > 256) fail(name, ": corrupt JPEG (a Huffman table declares ", codes, " codes; at most 256)");
         q += 17 + codes;
       }
     }
+    if (p + len > n) return;
     p += len;
   }
 }
