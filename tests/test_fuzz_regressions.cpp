@@ -40,6 +40,10 @@ TEST_CASE("fuzz regression: JPEG Huffman table with more than 256 codes is a cle
   const std::vector<uint8_t> late = jpeg({0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 63, 0, 0x12, 0xFF, 0x00, 0x34});
   CHECK(mabdet::test::error_of([&] { decode_image_memory(late.data(), late.size(), "y.jpg"); }).find("512 codes") !=
         std::string::npos);
+  // Extra 0xFF fill before the start-of-image marker, which the decoder skips.
+  const std::vector<uint8_t> fill = jpeg({0xFF, 0xFF, 0xFF, 0xD8});
+  CHECK(mabdet::test::error_of([&] { decode_image_memory(fill.data(), fill.size(), "f.jpg"); }).find("512 codes") !=
+        std::string::npos);
   // A table whose segment runs past the end of the file: the decoder builds it all the same.
   std::vector<uint8_t> cut = {0xFF, 0xD8, 0xFF, 0xC4, 0x01, 0x00, 0x10};
   for (int i = 0; i < 16; ++i) cut.push_back(0x11);  // 272 codes, segment length 256, file ends

@@ -5,8 +5,11 @@
 namespace mabdet {
 
 void check_jpeg_huffman_tables(const uint8_t* d, size_t n, const std::string& name) {
-  if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return;
-  size_t p = 2;
+  // The decoder takes any number of 0xFF fill bytes before the start-of-image marker too.
+  size_t p = 0;
+  while (p < n && d[p] == 0xFF) ++p;
+  if (p == 0 || p >= n || d[p] != 0xD8) return;
+  ++p;
   while (p + 1 < n) {
     if (d[p] != 0xFF) {  // inside scan data: the next marker is an 0xFF not followed by 0 or RSTn
       ++p;
