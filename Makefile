@@ -79,6 +79,9 @@ $(BUILD)/src/eval/%.o: CXXFLAGS += -ffp-contract=off
 # Mask targets map polygons as Detectron2 does in numpy (no FMA), for the same pixels.
 $(BUILD)/src/data/mask_target.o: CXXFLAGS += -ffp-contract=off
 
+# stb's implementation without UBSan's null-argument check (see src/data/stb_impl.cpp).
+$(BUILD)/src/data/stb_impl.o: CXXFLAGS += -fno-sanitize=nonnull-attribute
+
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@

@@ -60,3 +60,11 @@ TEST_CASE("fuzz regression: a decoded image with no pixels is an error") {
           decode_image_memory(reinterpret_cast<const uint8_t*>(ppm.data()), ppm.size(), "p.ppm");
         }) == "p.ppm: image has no pixels (1x0)");
 }
+
+// fuzz_image: a PNG whose first IDAT chunk is empty made stb_image memcpy zero bytes into a null
+// buffer (UBSan: null argument); stb_impl.cpp is built without that check. The file must still
+// end in the decoder's own error, and `make sanitize` must pass through it.
+TEST_CASE("fuzz regression: PNG with an empty first IDAT chunk") {
+  CHECK(mabdet::test::error_of([] { decode_image("tests/fixtures/fuzz/png_empty_first_idat.png"); }) ==
+        "tests/fixtures/fuzz/png_empty_first_idat.png: cannot decode image (PNG not supported: unknown PNG chunk type)");
+}

@@ -1,8 +1,5 @@
-// The one translation unit that compiles stb_image and stb_image_write.
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_FAILURE_USERMSG
+// Image decode and write over stb_image / stb_image_write (compiled in stb_impl.cpp).
 #include <stb/stb_image.h>
-#define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 
 #include <cerrno>
