@@ -42,7 +42,7 @@ TEST_CASE("connected: forward is W * flatten(x) + b") {
 
 TEST_CASE("connected: cfg errors and the norm default") {
   const std::vector<Shape> in{{1, 4, 2, 2}};
-  CHECK(build_error("[connected]\noutput=0\n", in) == "t.cfg:2 [connected] output=0: must be > 0");
+  CHECK(build_error("[connected]\noutput=0\n", in) == "t.cfg:2 [connected] output=0: must be in 1..65536");
   CHECK(build_error("[connected]\n", in).find("missing required key 'output'") != std::string::npos);
   CHECK(build_error("[connected]\noutput=3\nactivation=tanh\n", in).find("activation=tanh: allowed values") !=
         std::string::npos);

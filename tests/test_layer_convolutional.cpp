@@ -100,12 +100,12 @@ TEST_CASE("convolutional: forward and gradients match torch conv2d") {
 TEST_CASE("convolutional: cfg errors name the file, line and key") {
   const std::vector<Shape> in{{1, 4, 8, 8}};
   auto err = [&](const std::string& body) { return build_error("[convolutional]\n" + body, in); };
-  CHECK(err("filters=0\nsize=3\n") == "t.cfg:2 [convolutional] filters=0: must be > 0");
-  CHECK(err("filters=4\nsize=0\n") == "t.cfg:3 [convolutional] size=0: must be > 0");
+  CHECK(err("filters=0\nsize=3\n") == "t.cfg:2 [convolutional] filters=0: must be in 1..65536");
+  CHECK(err("filters=4\nsize=0\n") == "t.cfg:3 [convolutional] size=0: must be in 1..65536");
   CHECK(err("size=3\n").find("missing required key 'filters'") != std::string::npos);
-  CHECK(err("filters=4\nsize=3\nstride=0\n").find("stride=0: must be > 0") != std::string::npos);
-  CHECK(err("filters=4\nsize=3\ndilation=0\n").find("dilation=0: must be > 0") != std::string::npos);
-  CHECK(err("filters=4\nsize=3\npadding=-1\n").find("padding=-1: must be >= 0") != std::string::npos);
+  CHECK(err("filters=4\nsize=3\nstride=0\n").find("stride=0: must be in 1..65536") != std::string::npos);
+  CHECK(err("filters=4\nsize=3\ndilation=0\n").find("dilation=0: must be in 1..65536") != std::string::npos);
+  CHECK(err("filters=4\nsize=3\npadding=-1\n").find("padding=-1: must be in 0..65536") != std::string::npos);
   CHECK(err("filters=4\nsize=3\ngroups=3\n").find("groups=3: must divide the input channels (4)") != std::string::npos);
   CHECK(err("filters=6\nsize=3\ngroups=4\n").find("groups=4: must divide filters (6)") != std::string::npos);
   CHECK(err("filters=4\nsize=3\nactivation=swish\n") ==

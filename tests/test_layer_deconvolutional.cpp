@@ -52,9 +52,9 @@ TEST_CASE("deconvolutional: output size and cfg errors") {
   CHECK(build_layer("[deconvolutional]\nfilters=2\nsize=2\nstride=2\n", in)->reshape(in) == Shape{1, 2, 14, 10});
   CHECK(build_layer("[deconvolutional]\nfilters=2\nsize=3\nstride=2\npadding=1\n", in)->reshape(in) ==
         Shape{1, 2, 13, 9});
-  CHECK(build_error("[deconvolutional]\nfilters=0\nsize=2\n", in) == "t.cfg:2 [deconvolutional] filters=0: must be > 0");
-  CHECK(build_error("[deconvolutional]\nfilters=2\nsize=-2\n", in) == "t.cfg:3 [deconvolutional] size=-2: must be > 0");
-  CHECK(build_error("[deconvolutional]\nfilters=2\nsize=2\nstride=0\n", in).find("stride=0: must be > 0") !=
+  CHECK(build_error("[deconvolutional]\nfilters=0\nsize=2\n", in) == "t.cfg:2 [deconvolutional] filters=0: must be in 1..65536");
+  CHECK(build_error("[deconvolutional]\nfilters=2\nsize=-2\n", in) == "t.cfg:3 [deconvolutional] size=-2: must be in 1..65536");
+  CHECK(build_error("[deconvolutional]\nfilters=2\nsize=2\nstride=0\n", in).find("stride=0: must be in 1..65536") !=
         std::string::npos);
   CHECK(build_error("[deconvolutional]\nfilters=2\nsize=2\ngroups=2\n", in).find("groups=2: unknown or unused key") !=
         std::string::npos);

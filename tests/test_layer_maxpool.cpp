@@ -79,8 +79,8 @@ TEST_CASE("maxpool: defaults, shapes and cfg errors") {
   CHECK(build_layer("[maxpool]\nsize=3\nstride=2\n", in)->reshape(in) == Shape{1, 2, 4, 4});  // padding 1
   CHECK(build_layer("[maxpool]\nsize=2\nstride=2\n", {{1, 2, 7, 7}})->reshape({{1, 2, 7, 7}}) == Shape{1, 2, 3, 3});
   CHECK(build_layer("[maxpool]\nstride=2\n", in)->reshape(in) == Shape{1, 2, 4, 4});  // size = stride
-  CHECK(build_error("[maxpool]\nsize=0\n", in) == "t.cfg:2 [maxpool] size=0: must be > 0");
-  CHECK(build_error("[maxpool]\nsize=2\nstride=-1\n", in) == "t.cfg:3 [maxpool] stride=-1: must be > 0");
+  CHECK(build_error("[maxpool]\nsize=0\n", in) == "t.cfg:2 [maxpool] size=0: must be in 1..65536");
+  CHECK(build_error("[maxpool]\nsize=2\nstride=-1\n", in) == "t.cfg:3 [maxpool] stride=-1: must be in 1..65536");
   CHECK(build_error("[maxpool]\nsize=2\npadding=2\n", in) == "t.cfg:3 [maxpool] padding=2: must be in [0, size-1] = [0, 1]");
   CHECK(build_error("[maxpool]\nsize=2\npad=1\n", in).find("pad=1: unknown or unused key") != std::string::npos);
   CHECK(build_error("[maxpool]\nsize=9\nstride=1\npadding=0\n", in).find("input 8x8 is smaller than the 9x9") !=

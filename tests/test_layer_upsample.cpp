@@ -23,6 +23,6 @@ TEST_CASE("upsample: nearest copies; gradients check and accumulate") {
     check_grads(*l, random_tensor(in, 2), 3);
   }
   CHECK(build_layer("[upsample]\n", {{1, 1, 2, 2}})->reshape({{1, 1, 2, 2}}) == Shape{1, 1, 4, 4});
-  CHECK(build_error("[upsample]\nstride=0\n", {{1, 1, 2, 2}}) == "t.cfg:2 [upsample] stride=0: must be > 0");
+  CHECK(build_error("[upsample]\nstride=0\n", {{1, 1, 2, 2}}) == "t.cfg:2 [upsample] stride=0: must be in 1..65536");
   CHECK(build_error("[upsample]\nscale=2\n", {{1, 1, 2, 2}}).find("scale=2: unknown or unused key") != std::string::npos);
 }
