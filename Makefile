@@ -4,10 +4,13 @@
 #   make bench   timings against PyTorch / pycocotools in the same run
 #   make torchcheck  the BN classifier runs redone in PyTorch on the same images (slow: 1-2 h)
 #   make deps    installs what a fresh Debian 12 machine lacks (apt-get, pip)
+#   make sanitize  the test suite on an ASan+UBSan(+LSan) build in build-san/ (reports fail it)
+#   make fuzz      libFuzzer targets (fuzz/*.cpp, clang) in build-fuzz/; make fuzz-smoke runs them
 GPU    ?= 0
 OPENCV ?= 0
 OPENMP ?= 1
 DEBUG  ?= 0
+FUZZ   ?= 0
 ARCH   ?= -march=native
 BUILD  ?= build
 
@@ -15,9 +18,16 @@ CXX  ?= g++
 NVCC ?= nvcc
 CXXFLAGS := -std=c++17 -Wall -Wextra -Wno-unused-parameter -Iinclude -Isrc -MMD -MP
 LDLIBS   := -lopenblas -lsimdjson -lpthread
-ifeq ($(DEBUG),1)
-  CXXFLAGS += -O0 -g -fsanitize=address,undefined
-  LDFLAGS  += -fsanitize=address,undefined
+# Sanitized builds stop at the first UBSan report too, so a report cannot scroll by in a passing run.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+DEBUG_OPT ?= -O0
+ifeq ($(FUZZ),1)
+  # The library and targets instrumented for libFuzzer's coverage; each target links the fuzzer.
+  CXXFLAGS += -O1 -g $(SAN_FLAGS) -fsanitize=fuzzer-no-link
+  LDFLAGS  += $(SAN_FLAGS)
+else ifeq ($(DEBUG),1)
+  CXXFLAGS += $(DEBUG_OPT) -g $(SAN_FLAGS)
+  LDFLAGS  += $(SAN_FLAGS)
 else
   CXXFLAGS += -O3 $(ARCH) -g1
 endif
@@ -33,6 +43,7 @@ endif
 LIB_SRCS := $(shell find src -name '*.cpp' ! -path 'src/cli/*' | sort)
 CLI_SRCS := $(sort $(wildcard src/cli/*.cpp))
 TEST_SRCS := $(sort $(wildcard tests/*.cpp))
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.cpp))
 CU_SRCS  :=
 ifeq ($(GPU),1)
   CUDA_HOME ?= /usr/local/cuda
@@ -72,6 +83,9 @@ $(BUILD)/src/data/mask_target.o: CXXFLAGS += -ffp-contract=off
 # threshold, box coding, level assignment at powers of two); a fused multiply-add would change them.
 $(BUILD)/src/detect/%.o: CXXFLAGS += -ffp-contract=off
 
+# stb's implementation without two UBSan checks it trips (see src/data/stb_impl.cpp).
+$(BUILD)/src/data/stb_impl.o: CXXFLAGS += -fno-sanitize=nonnull-attribute,shift-base
+
 $(BUILD)/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
@@ -82,6 +96,24 @@ $(BUILD)/%.cu.o: %.cu
 
 test: all $(BUILD)/mabdet_tests
 	MABDET=$(BIN) bash scripts/run_tests.sh $(BUILD)/mabdet_tests
+
+# The suite under ASan+UBSan with leak checking, -O1 so that it fits in CI; a sanitizer report makes
+# the binary exit non-zero and the run fail. MABDET/MABDET_TESTS point the scripts at these binaries.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_stack_use_after_return=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+sanitize:
+	$(MAKE) DEBUG=1 DEBUG_OPT=-O1 BUILD=build-san build-san/mabdet build-san/mabdet_tests
+	$(SAN_ENV) MABDET=build-san/mabdet MABDET_ASAN=1 bash scripts/run_tests.sh build-san/mabdet_tests
+
+# libFuzzer wants clang; OpenMP off so that a run is one deterministic thread.
+FUZZ_CXX ?= clang++
+fuzz:
+	$(MAKE) FUZZ=1 OPENMP=0 ARCH= CXX=$(FUZZ_CXX) BUILD=build-fuzz fuzz-targets
+fuzz-targets: $(FUZZ_SRCS:fuzz/%.cpp=$(BUILD)/%)
+$(BUILD)/fuzz_%: fuzz/fuzz_%.cpp fuzz/fuzz_util.h $(LIB)
+	$(CXX) $(CXXFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)
+fuzz-smoke: all fuzz
+	bash fuzz/smoke.sh
 
 bench: all
 	bash scripts/run_bench.sh
@@ -96,7 +128,7 @@ lint:
 	cppcheck --quiet --std=c++17 -Iinclude -Isrc --enable=warning,performance src
 
 clean:
-	rm -rf $(BUILD) mabdet libmabdet.a
+	rm -rf $(BUILD) build-san build-fuzz mabdet libmabdet.a
 
-.PHONY: all test bench torchcheck deps lint clean
+.PHONY: all test sanitize fuzz fuzz-targets fuzz-smoke bench torchcheck deps lint clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -5,6 +5,7 @@
 # named above it and never counted as passed.
 set -u
 bin=${1:-build/mabdet_tests}
+export MABDET_TESTS=$bin  # the scripts that run doctest cases of their own use this binary too
 passed=0; failed=0; skipped=0
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 "$bin" 2>&1 | tee "$out"

@@ -1,8 +1,5 @@
-// The one translation unit that compiles stb_image and stb_image_write.
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_FAILURE_USERMSG
+// Image decode and write over stb_image / stb_image_write (compiled in stb_impl.cpp).
 #include <stb/stb_image.h>
-#define STB_IMAGE_WRITE_IMPLEMENTATION
 #include <stb/stb_image_write.h>
 
 #include <cerrno>
@@ -15,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 #endif
 
+#include "data/jpeg_tables.h"
 #include "mabdet/data/image.h"
 #include "mabdet/error.h"
 #include "mabdet/file_check.h"
@@ -86,9 +84,14 @@ Image decode_image_memory(const uint8_t* data, size_t size, const std::string& n
 Image decode_image_stb(const uint8_t* data, size_t size, const std::string& name) {
   if (size == 0) fail(name, ": image file is empty (0 bytes)");
   check_complete(data, size, name);
+  check_jpeg_huffman_tables(data, size, name);
   int w = 0, h = 0, c = 0;
   uint8_t* p = stbi_load_from_memory(data, int(size), &w, &h, &c, 3);
   if (!p) fail(name, ": cannot decode image (", stbi_failure_reason(), ")");
+  if (w < 1 || h < 1) {  // stb_image accepts a zero height in some formats (found by fuzz_image)
+    stbi_image_free(p);
+    fail(name, ": image has no pixels (", w, "x", h, ")");
+  }
   Image img;
   img.w = w;
   img.h = h;

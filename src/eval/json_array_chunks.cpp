@@ -1,5 +1,6 @@
 #include "eval/json_array_chunks.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "mabdet/error.h"
@@ -22,7 +23,9 @@ JsonArrayChunks::JsonArrayChunks(const std::string& path, size_t target)
     file_size_ = n > 0 ? size_t(n) : 0;
     std::fseek(f_, 0, SEEK_SET);
   }
-  buf_.resize(2 * target_ + kPad + 1);
+  // A small file needs no 16 MB buffer (zeroing it dominated loading a few results).
+  const size_t first = file_size_ ? std::min(target_, file_size_) : target_;
+  buf_.resize(2 * first + kPad + 1);
   begin_ = end_ = 1;
   for (;;) {
     while (begin_ < end_ && is_space(buf_[begin_])) ++begin_;

@@ -139,7 +139,9 @@ Rle rle_from_polygon(const double* xy, size_t k, uint32_t h, uint32_t w) {
     }
     const bool along_x = dx >= dy;
     const int n = along_x ? dx : dy;
-    const double sl = along_x ? double(ye - ys) / dx : double(xe - xs) / dy;
+    // A repeated vertex is an edge of one point: COCO divides 0 by 0 there and converts the NaN to
+    // int (undefined; its pair is skipped either way, as both points share u).
+    const double sl = n == 0 ? 0.0 : along_x ? double(ye - ys) / dx : double(xe - xs) / dy;
     // Point number t (0..n) of this edge; the walk visits t = 0..n, or n..0 when flipped.
     auto u_at = [&](int t) { return along_x ? t + xs : int(xs + sl * t + .5); };
     auto v_at = [&](int t) { return along_x ? int(ys + sl * t + .5) : t + ys; };

@@ -8,10 +8,11 @@
 #     COCOeval to 1e-4.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+BIN=${MABDET:-./mabdet} TESTS=${MABDET_TESTS:-build/mabdet_tests}
 work=build/cocoeval_diff
 rm -rf "$work"; mkdir -p "$work"
 python3 scripts/cocoeval/gen_mask_cases.py 20240611 2000 "$work/mask_cases.json"
-MABDET_MASK_CASES="$work/mask_cases.json" build/mabdet_tests -tc="mask: pycocotools agreement*"
+MABDET_MASK_CASES="$work/mask_cases.json" "$TESTS" -tc="mask: pycocotools agreement*"
 cases=()
 for seed in $(seq 101 124); do
   python3 scripts/cocoeval/gen_cases.py "$seed" "$work/case$seed" $((4 + seed % 17))
@@ -21,4 +22,4 @@ for spec in 201:60 202:150; do
   python3 scripts/cocoeval/gen_cases.py "${spec%:*}" "$work/large${spec%:*}" "${spec#*:}"
   cases+=("$work/large${spec%:*}")
 done
-python3 scripts/cocoeval/compare.py ./mabdet "${cases[@]}"
+python3 scripts/cocoeval/compare.py "$BIN" "${cases[@]}"

@@ -5,6 +5,7 @@
 # after the .data and names checks have passed. Uses the pyenv python3 (first on PATH).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+BIN=${MABDET:-./mabdet} TESTS=${MABDET_TESTS:-build/mabdet_tests}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/coco/annotations" "$tmp/coco/train2017"
 cp data/coco.data data/coco.names "$tmp/"
@@ -19,9 +20,9 @@ ann = {"id": 1, "image_id": 1, "category_id": 90, "bbox": [1, 1, 2, 2], "iscrowd
 json.dump({"images": [img], "annotations": [ann],
            "categories": [{"id": i, "name": n} for i, n in zip(ids, names)]}, open(sys.argv[1], "w"))
 PY
-./mabdet gendata "$tmp/g" --train 1 --val 0 --size 32 --height 40 >/dev/null
+"$BIN" gendata "$tmp/g" --train 1 --val 0 --size 32 --height 40 >/dev/null
 cp "$tmp/g/train/000001.png" "$tmp/coco/train2017/1.png"
-if out=$(./mabdet databench "$tmp/coco.data" --batches 2 --threads 0 --batch 1 2>&1); then echo "expected a size mismatch"; exit 1; fi
+if out=$("$BIN" databench "$tmp/coco.data" --batches 2 --threads 0 --batch 1 2>&1); then echo "expected a size mismatch"; exit 1; fi
 echo "$out" | grep -q "train2017/1.png: image is 32x40 but .*instances_train2017.json says 8x8 (image id 1)" \
   || { echo "unexpected: $out"; exit 1; }
 echo "coco.data template: ok"

@@ -5,12 +5,13 @@
 # committed sets.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+BIN=${MABDET:-./mabdet} TESTS=${MABDET_TESTS:-build/mabdet_tests}
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 seed=${SEED:-$RANDOM}
 echo "mask target cases, seed $seed (rerun with SEED=$seed)"
 /usr/bin/python3 scripts/data/gen_mask_target_cases.py "$tmp/rle.json" "$seed"
 python3 scripts/data/gen_polygon_target_cases.py "$tmp/poly.json" "$seed"
 MABDET_MASK_TARGET_CASES="$tmp/rle.json" MABDET_POLYGON_TARGET_CASES="$tmp/poly.json" \
-  build/mabdet_tests -tc="mask targets: RLE path*,mask targets: polygon path*" -s 2>&1 | grep -E "MESSAGE|ERROR|test cases:"
+  "$TESTS" -tc="mask targets: RLE path*,mask targets: polygon path*" -s 2>&1 | grep -E "MESSAGE|ERROR|test cases:"
 MABDET_MASK_TARGET_CASES="$tmp/rle.json" MABDET_POLYGON_TARGET_CASES="$tmp/poly.json" \
-  build/mabdet_tests -tc="mask targets: RLE path*,mask targets: polygon path*" >/dev/null
+  "$TESTS" -tc="mask targets: RLE path*,mask targets: polygon path*" >/dev/null

@@ -1,0 +1,70 @@
+// Inputs the fuzz targets (fuzz/, docs/fuzzing.md) found crashing, hanging or tripping a sanitizer,
+// each reduced to the call that failed. Some only fail under `make sanitize` (undefined behaviour
+// that a plain build happens to survive); their expected values are pycocotools' or the loader's.
+#include <doctest/doctest.h>
+
+#include "mabdet/data/image.h"
+#include "mabdet/mask.h"
+#include "test_util.h"
+
+using namespace mabdet;
+
+// fuzz_mask: a repeated vertex is an edge of length zero, whose slope was 0/0 converted to int.
+TEST_CASE("fuzz regression: polygon with repeated vertices rasterizes like pycocotools") {
+  const double dup_first[] = {2, 2, 2, 2, 10, 2, 10, 10, 2, 10};
+  CHECK(rle_to_string(rle_from_polygon(dup_first, 5, 12, 12)) == "j0840000000000000f0");
+  const double dups[] = {1.5, 3, 7, 3, 7, 3, 7, 9.2, 1.5, 9.2, 1.5, 9.2};
+  const Rle r = rle_from_polygon(dups, 6, 11, 9);
+  CHECK(rle_to_string(r) == "i0650000000c0");
+  CHECK(rle_area(r) == 30);
+  const double one_point[] = {4, 4, 4, 4, 4, 4};
+  CHECK(rle_area(rle_from_polygon(one_point, 3, 8, 8)) == 0);
+}
+
+// fuzz_image: a DHT segment whose 16 code counts add up to more than 256 made stb_image 2.27 write
+// past its Huffman size list (UBSan: index 257 out of bounds). Now rejected before decoding, in a
+// baseline header and in a table that comes after a first scan (progressive files have those).
+TEST_CASE("fuzz regression: JPEG Huffman table with more than 256 codes is a clean error") {
+  std::vector<uint8_t> dht = {0xFF, 0xC4, 0x00, 0x13, 0x00};
+  for (int i = 0; i < 16; ++i) dht.push_back(0x20);  // 16 x 32 = 512 codes
+  auto jpeg = [&](std::vector<uint8_t> v) {
+    for (uint8_t b : dht) v.push_back(b);
+    v.push_back(0xFF);
+    v.push_back(0xD9);
+    return v;
+  };
+  const std::vector<uint8_t> early = jpeg({0xFF, 0xD8});
+  CHECK(mabdet::test::error_of([&] { decode_image_memory(early.data(), early.size(), "x.jpg"); }) ==
+        "x.jpg: corrupt JPEG (a Huffman table declares 512 codes; at most 256)");
+  // The same table after a scan header and some entropy-coded bytes (with a stuffed 0xFF00).
+  const std::vector<uint8_t> late = jpeg({0xFF, 0xD8, 0xFF, 0xDA, 0x00, 0x08, 1, 1, 0, 0, 63, 0, 0x12, 0xFF, 0x00, 0x34});
+  CHECK(mabdet::test::error_of([&] { decode_image_memory(late.data(), late.size(), "y.jpg"); }).find("512 codes") !=
+        std::string::npos);
+  // Extra 0xFF fill before the start-of-image marker, which the decoder skips.
+  const std::vector<uint8_t> fill = jpeg({0xFF, 0xFF, 0xFF, 0xD8});
+  CHECK(mabdet::test::error_of([&] { decode_image_memory(fill.data(), fill.size(), "f.jpg"); }).find("512 codes") !=
+        std::string::npos);
+  // A table whose segment runs past the end of the file: the decoder builds it all the same.
+  std::vector<uint8_t> cut = {0xFF, 0xD8, 0xFF, 0xC4, 0x01, 0x00, 0x10};
+  for (int i = 0; i < 16; ++i) cut.push_back(0x11);  // 272 codes, segment length 256, file ends
+  cut.insert(cut.end(), {0xFF, 0xD9});
+  CHECK(mabdet::test::error_of([&] { decode_image_memory(cut.data(), cut.size(), "z.jpg"); }) ==
+        "z.jpg: corrupt JPEG (a Huffman table declares 272 codes; at most 256)");
+}
+
+// fuzz_image: stb_image reads this PPM header ("1" then a byte that is no digit) as a 1x0 image and
+// returns it as decoded; an image without pixels is now an error.
+TEST_CASE("fuzz regression: a decoded image with no pixels is an error") {
+  const std::string ppm = "P6\n1\xe9" "3 9\n255\n\x01\x02\x03";
+  CHECK(mabdet::test::error_of([&] {
+          decode_image_memory(reinterpret_cast<const uint8_t*>(ppm.data()), ppm.size(), "p.ppm");
+        }) == "p.ppm: image has no pixels (1x0)");
+}
+
+// fuzz_image: a PNG whose first IDAT chunk is empty made stb_image memcpy zero bytes into a null
+// buffer (UBSan: null argument); stb_impl.cpp is built without that check. The file must still
+// end in the decoder's own error, and `make sanitize` must pass through it.
+TEST_CASE("fuzz regression: PNG with an empty first IDAT chunk") {
+  CHECK(mabdet::test::error_of([] { decode_image("tests/fixtures/fuzz/png_empty_first_idat.png"); }) ==
+        "tests/fixtures/fuzz/png_empty_first_idat.png: cannot decode image (PNG not supported: unknown PNG chunk type)");
+}
