@@ -62,29 +62,16 @@ const char* image_decoder_name() {
 #endif
 }
 
-Image decode_image_memory(const uint8_t* data, size_t size, const std::string& name) {
-  if (size == 0) fail(name, ": image file is empty (0 bytes)");
-  check_complete(data, size, name);
-  Image img;
-#ifdef MABDET_OPENCV
-  cv::Mat raw(1, int(size), CV_8UC1, const_cast<uint8_t*>(data));
-  cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
-  if (bgr.empty()) fail(name, ": cannot decode image (opencv imdecode failed)");
-  img.w = bgr.cols;
-  img.h = bgr.rows;
-  img.pix.resize(size_t(img.w) * img.h * 3);
-  cv::Mat rgb(img.h, img.w, CV_8UC3, img.pix.data());
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-#else
-  img = decode_image_stb(data, size, name);
-#endif
-  return img;
-}
-
-Image decode_image_stb(const uint8_t* data, size_t size, const std::string& name) {
+namespace {
+// The checks both decoders get: a table with more than 256 codes breaks the JPEG standard (and
+// overflowed stb_image); libjpeg rejects it too, but without saying why.
+void check_bytes(const uint8_t* data, size_t size, const std::string& name) {
   if (size == 0) fail(name, ": image file is empty (0 bytes)");
   check_complete(data, size, name);
   check_jpeg_huffman_tables(data, size, name);
+}
+
+Image stb_decode(const uint8_t* data, size_t size, const std::string& name) {
   int w = 0, h = 0, c = 0;
   uint8_t* p = stbi_load_from_memory(data, int(size), &w, &h, &c, 3);
   if (!p) fail(name, ": cannot decode image (", stbi_failure_reason(), ")");
@@ -98,6 +85,30 @@ Image decode_image_stb(const uint8_t* data, size_t size, const std::string& name
   img.pix.assign(p, p + size_t(w) * h * 3);
   stbi_image_free(p);
   return img;
+}
+}  // namespace
+
+Image decode_image_memory(const uint8_t* data, size_t size, const std::string& name) {
+  check_bytes(data, size, name);
+#ifdef MABDET_OPENCV
+  Image img;
+  cv::Mat raw(1, int(size), CV_8UC1, const_cast<uint8_t*>(data));
+  cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+  if (bgr.empty()) fail(name, ": cannot decode image (opencv imdecode failed)");
+  img.w = bgr.cols;
+  img.h = bgr.rows;
+  img.pix.resize(size_t(img.w) * img.h * 3);
+  cv::Mat rgb(img.h, img.w, CV_8UC3, img.pix.data());
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return img;
+#else
+  return stb_decode(data, size, name);
+#endif
+}
+
+Image decode_image_stb(const uint8_t* data, size_t size, const std::string& name) {
+  check_bytes(data, size, name);
+  return stb_decode(data, size, name);
 }
 
 Image decode_image(const std::string& path) {

@@ -14,6 +14,9 @@ namespace fs = std::filesystem;
 
 namespace mabdet {
 namespace {
+// What stb_image decodes (OpenCV decodes them all too).
+const char* const kImageExtensions[] = {"jpg", "jpeg", "png", "bmp", "ppm", "pgm", "pnm", "tga", "gif"};
+
 bool hidden(const std::string& name) { return name.empty() || name[0] == '.'; }
 
 // Entries of `dir` that are (or link to) folders when `folders`, else files; sorted names.
@@ -58,9 +61,24 @@ bool is_image_name(const std::string& name) {
   if (dot == std::string::npos) return false;
   std::string ext = name.substr(dot + 1);
   for (char& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* e : {"jpg", "jpeg", "png", "bmp", "ppm", "pgm", "pnm", "tga", "gif"})
+  for (const char* e : kImageExtensions)
     if (ext == e) return true;
   return false;
+}
+
+std::string image_extension_list() {
+  std::string s;
+  for (const char* e : kImageExtensions) s += cat(s.empty() ? "." : " .", e);
+  return s;
+}
+
+std::vector<std::string> folder_images(const std::string& dir) {
+  require_folder(dir);
+  const std::string prefix = !dir.empty() && dir.back() == '/' ? dir : dir + "/";
+  std::vector<std::string> out;
+  for (const std::string& f : entries(dir, false))
+    if (is_image_name(f)) out.push_back(prefix + f);
+  return out;
 }
 
 std::vector<std::string> folder_classes(const std::string& dir) {
@@ -83,13 +101,10 @@ ImageSet read_image_folder(const std::string& dir, const std::vector<std::string
     const std::string sub = dir + "/" + order[c];
     if (!std::binary_search(subs.begin(), subs.end(), order[c]))
       fail(dir, ": no subfolder for class '", order[c], "' (class ", c, " of the ", classes_from, ")");
-    size_t before = set.size();
-    for (const std::string& f : entries(sub, false))
-      if (is_image_name(f)) {
-        set.paths.push_back(sub + "/" + f);
-        set.labels.push_back(int(c));
-      }
-    if (set.size() == before) fail(sub, ": class folder holds no images (.jpg .jpeg .png .bmp .ppm .pgm .pnm .tga .gif)");
+    std::vector<std::string> images = folder_images(sub);
+    if (images.empty()) fail(sub, ": class folder holds no images (", image_extension_list(), ")");
+    set.labels.insert(set.labels.end(), images.size(), int(c));
+    set.paths.insert(set.paths.end(), images.begin(), images.end());
   }
   return set;
 }

@@ -20,6 +20,12 @@ struct ImageSet {
 // File names the folder reader takes as images (by extension, case-insensitive): what stb_image
 // decodes. Other files (and names starting with '.') are skipped.
 bool is_image_name(const std::string& name);
+// Those extensions for messages: ".jpg .jpeg .png ...".
+std::string image_extension_list();
+
+// The image files (is_image_name) directly inside dir, as dir/name, sorted by name. Fails naming
+// dir when it is missing or not a folder; an empty result is the caller's to judge.
+std::vector<std::string> folder_images(const std::string& dir);
 
 // A folder's class names: its subfolders (not starting with '.'), sorted by byte value.
 std::vector<std::string> folder_classes(const std::string& dir);
