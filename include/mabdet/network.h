@@ -27,7 +27,10 @@ struct NetConfig {
   std::vector<float> scales;
   int max_batches = 0;    // optimizer steps to train
   uint64_t seed = 1;      // weight init and data order
-  int freeze_at = 0;      // Detectron2's FREEZE_AT: 1 freezes through layer `stem`, K >= 2 through `resK`
+  int freeze_at = 0;
+  // Detectron2's CLIP_GRADIENTS (norm type): the step's gradients, all params as one vector, are
+  // scaled down to this L2 norm when larger; 0 = off.
+  float clip_grad_norm = 0.f;      // Detectron2's FREEZE_AT: 1 freezes through layer `stem`, K >= 2 through `resK`
   int sub_batch() const { return batch / subdivisions; }
 };
 

@@ -28,6 +28,10 @@ struct ConvGeom {
 void im2col(Device d, const ConvGeom& g, const float* im, float* col);
 // im += col2im(col): the adjoint of im2col, accumulating.
 void col2im(Device d, const ConvGeom& g, const float* col, float* im);
+// The same with rows of the column matrix `ld` floats apart (ld >= out_h*out_w), host only: the
+// columns of several images side by side, one gemm for all (RoI heads: many small maps).
+void im2col_ld(Device d, const ConvGeom& g, const float* im, float* col, size_t ld);
+void col2im_ld(Device d, const ConvGeom& g, const float* col, float* im, size_t ld);
 
 enum class Act { Linear, Relu, Leaky, Logistic };
 Act parse_act(const std::string& name);  // throws for unknown names (callers add file:line)

@@ -27,6 +27,10 @@ struct TrainOptions {
   int save_every = 1000;       // steps between NAME_last.weights saves
   int log_every = 10;
   int64_t stop_after = -1;     // stop (with a checkpoint) after this many steps of this run (tests)
+  bool quiet_log = false;      // no per-step log lines (the caller prints its own in after_step)
+  // Called after every optimizer step (and its checkpoint, if one was due) with the step count,
+  // the step's loss terms and its seconds; for charts, progress bars and in-process evaluation.
+  std::function<void(int64_t steps, const std::vector<LossTerm>& terms, double seconds)> after_step;
 };
 
 class Trainer {

@@ -11,4 +11,7 @@ int bench(const Args& a);
 int cocoeval(const Args& a);
 int gendata(const Args& a);
 int databench(const Args& a);
+int train(const Args& a);   // the detector: cmd_detector.cpp
+int detect(const Args& a);
+int map(const Args& a);
 }  // namespace mabdet::cli

@@ -19,6 +19,10 @@ int version(const mabdet::cli::Args&) {
 }
 
 const Command kCommands[] = {
+    {"train", mabdet::cli::train,
+     "train CFG DATA [WEIGHTS] [--restart] [-map | --map-every N] [--save-every N] [--stop-after N] [--no-eval]"},
+    {"detect", mabdet::cli::detect, "detect CFG WEIGHTS IMAGE|FOLDER... [-thresh T] [-out RESULTS.json] [-outdir DIR]"},
+    {"map", mabdet::cli::map, "map CFG DATA WEIGHTS [--json RESULTS.json] [--batch N]"},
     {"classifier", mabdet::cli::classifier,
      "classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | classifier valid CFG DATA WEIGHTS\n"
      "         | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]"},

@@ -1,6 +1,7 @@
 #include "mabdet/network.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +45,8 @@ NetConfig read_net(const Section& s) {
   int seed = s.get_int("seed", 1);
   c.seed = uint64_t(seed);
   c.freeze_at = s.get_int("freeze_at", 0);
+  c.clip_grad_norm = s.get_float("clip_grad_norm", 0.f);
+  if (!(c.clip_grad_norm >= 0) || !std::isfinite(c.clip_grad_norm)) s.fail_key("clip_grad_norm", "must be >= 0 (0: no clipping)");
   if (c.freeze_at < 0) s.fail_key("freeze_at", "must be >= 0 (0: nothing frozen, 1: the stem, K: stem and res2..resK)");
   if (c.learning_rate < 0) s.fail_key("learning_rate", "must be >= 0");
   if (c.momentum < 0 || c.momentum >= 1) s.fail_key("momentum", "must be in [0, 1)");
@@ -98,7 +101,9 @@ Network::Ref Network::resolve(const Section& s, const std::string& full, int sel
   }
   const std::vector<Port>& ports = nodes_[r.node].ports;
   size_t k = 0;
-  while (k < ports.size() && ports[k].name != port) ++k;
+  // NAME alone is port 0, whatever that port is called.
+  if (!port.empty())
+    while (k < ports.size() && ports[k].name != port) ++k;
   if (k == ports.size())
     s.fail_key("from", cat("'", full, "': layer ", r.node, " [", nodes_[r.node].type, "] has no port '", port,
                            "'; its ports: ", port_list(ports)));
@@ -284,6 +289,7 @@ std::vector<int> Network::inputs(size_t i) const {
 static size_t port_slot(size_t i, const std::string& type, const std::vector<Port>& ports, const std::string& port,
                         Kind kind) {
   size_t slot = 0;
+  if (port.empty() && kind == Kind::Float) return 0;  // port 0
   for (const Port& p : ports) {
     if (p.name == port && p.kind == kind) return slot;
     slot += p.kind == kind;

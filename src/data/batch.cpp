@@ -23,10 +23,10 @@ Targets build_targets(const ImageRecord& rec, const ResizePlan& plan, bool keep_
   return t;
 }
 
-void assemble_batch(const CocoDataset& ds, const std::vector<int64_t>& indices, const std::vector<ResizePlan>& plans,
-                    const AugmentCfg& cfg, bool keep_masks, Batch& out, std::vector<float>& scratch) {
-  MABDET_ASSERT(indices.size() == plans.size() && !indices.empty());
-  const int n = int(indices.size()), div = cfg.size_divisibility;
+namespace {
+// Padded batch size for these plans: the largest image, rounded up to size_divisibility.
+void shape_batch(const std::vector<ResizePlan>& plans, const AugmentCfg& cfg, Batch& out) {
+  const int n = int(plans.size()), div = cfg.size_divisibility;
   int H = 0, W = 0;
   for (const ResizePlan& p : plans) {
     H = std::max(H, p.out_h);
@@ -37,26 +37,48 @@ void assemble_batch(const CocoDataset& ds, const std::vector<int64_t>& indices, 
   out.images.reshape(n, 3, H, W);
   out.meta.resize(size_t(n));
   out.targets.resize(size_t(n));
+}
+
+// Image i of the batch: resized and normalized into its slot, the padding zeroed.
+void place_image(const Image& img, const ResizePlan& p, const AugmentCfg& cfg, int i, Batch& out,
+                 std::vector<float>& scratch) {
+  const int H = out.images.h(), W = out.images.w();
   const size_t plane = size_t(H) * W;
-  for (int i = 0; i < n; ++i) {
+  float* base = out.images.data() + size_t(i) * 3 * plane;
+  resize_normalize(img, p, cfg, base, plane, W, scratch);
+  // Zero only the padding: the image area was just written.
+  for (int c = 0; c < 3; ++c) {
+    float* pl = base + size_t(c) * plane;
+    if (p.out_w < W)
+      for (int y = 0; y < p.out_h; ++y) std::memset(pl + size_t(y) * W + p.out_w, 0, sizeof(float) * size_t(W - p.out_w));
+    std::memset(pl + size_t(p.out_h) * W, 0, sizeof(float) * size_t(H - p.out_h) * W);
+  }
+}
+}  // namespace
+
+void assemble_batch(const CocoDataset& ds, const std::vector<int64_t>& indices, const std::vector<ResizePlan>& plans,
+                    const AugmentCfg& cfg, bool keep_masks, Batch& out, std::vector<float>& scratch) {
+  MABDET_ASSERT(indices.size() == plans.size() && !indices.empty());
+  shape_batch(plans, cfg, out);
+  for (int i = 0; i < int(indices.size()); ++i) {
     const ImageRecord& rec = ds.images[size_t(indices[size_t(i)])];
     const ResizePlan& p = plans[size_t(i)];
     Image img = decode_image(rec.file);
     if (img.w != rec.width || img.h != rec.height)
       fail(rec.file, ": image is ", img.w, "x", img.h, " but ", ds.json_path, " says ", rec.width, "x", rec.height,
            " (image id ", rec.id, ")");
-    float* base = out.images.data() + size_t(i) * 3 * plane;
-    resize_normalize(img, p, cfg, base, plane, W, scratch);
-    // Zero only the padding: the image area was just written.
-    for (int c = 0; c < 3; ++c) {
-      float* pl = base + size_t(c) * plane;
-      if (p.out_w < W)
-        for (int y = 0; y < p.out_h; ++y) std::memset(pl + size_t(y) * W + p.out_w, 0, sizeof(float) * size_t(W - p.out_w));
-      std::memset(pl + size_t(p.out_h) * W, 0, sizeof(float) * size_t(H - p.out_h) * W);
-    }
+    place_image(img, p, cfg, i, out, scratch);
     out.meta[size_t(i)] = ImageMeta{rec.id, indices[size_t(i)], p};
     out.targets[size_t(i)] = build_targets(rec, p, keep_masks);
   }
+}
+
+void image_batch(const Image& img, const AugmentCfg& cfg, Batch& out, std::vector<float>& scratch) {
+  const ResizePlan p = plan_resize(img.w, img.h, cfg.test_size, cfg.max_size, false);
+  shape_batch({p}, cfg, out);
+  place_image(img, p, cfg, 0, out, scratch);
+  out.meta[0] = ImageMeta{0, 0, p};
+  out.targets[0] = Targets{};
 }
 
 }  // namespace mabdet

@@ -48,6 +48,8 @@ BatchLoader::BatchLoader(const CocoDataset& ds, const AugmentCfg& cfg, const Loa
     fail(ds.json_path, ": ", ds.images.size(), " images do not fill one batch of ", opt.batch_size,
          opt.group_aspect ? " (with aspect grouping)" : "");
   if (!opt.train) total_ = per_epoch_;
+  if (opt.start_batch < 0 || (!opt.train && opt.start_batch > 0)) fail("loader: start_batch must be >= 0 (training only)");
+  next_claim_ = next_out_ = opt.start_batch;
   slots_.resize(size_t(std::max(1, opt.prefetch)));
   for (int t = 0; t < opt.threads; ++t) threads_.emplace_back([this] { worker(); });
 }

@@ -3,6 +3,8 @@
 // sgemm per image per group over im2col columns in ctx.workspace; 1x1/stride-1/unpadded convs use
 // the input itself as the column matrix. Backward recomputes the columns instead of storing them:
 // one im2col is cheaper than holding K*OH*OW floats per image between passes.
+#include <algorithm>
+
 #include "layers/factories.h"
 #include "layers/factory_util.h"
 #include "layers/weights.h"
@@ -58,6 +60,10 @@ class Convolutional : public Layer {
     const float* w = used_weights(d);  // (F, C/G, kh, kw)
     Tensor& y = tail_.pre();           // (N, F, OH, OW)
     const int fg = filters_ / groups_, K = k(), ohw = out_plane();
+    if (const int B = images_per_gemm(d, x.n())) {
+      forward_batched(ctx, x, w, y, B);
+      return tail_.forward(ctx, out);
+    }
     float* col = one_by_one() ? nullptr : ctx.workspace(size_t(K) * ohw);  // (C/G*kh*kw, OH*OW)
     for (int n = 0; n < x.n(); ++n)
       for (int g = 0; g < groups_; ++g) {
@@ -81,8 +87,10 @@ class Convolutional : public Layer {
     if (centralize_) dwc_.zero();
     Tensor* dx = din.empty() ? nullptr : din[0];  // (N, C, H, W)
     const int fg = filters_ / groups_, K = k(), ohw = out_plane(), hw = geom_.height * geom_.width;
-    float* col = one_by_one() ? nullptr : ctx.workspace(size_t(K) * ohw);  // (C/G*kh*kw, OH*OW)
-    for (int n = 0; n < x.n(); ++n)
+    const int B = images_per_gemm(d, x.n());
+    float* col = B || one_by_one() ? nullptr : ctx.workspace(size_t(K) * ohw);  // (C/G*kh*kw, OH*OW)
+    if (B) backward_batched(ctx, x, w, dy, dw, dx, B);
+    for (int n = 0; B == 0 && n < x.n(); ++n)
       for (int g = 0; g < groups_; ++g) {
         const float* xg = x.data() + in_offset(n, g);
         const float* dyg = dy.data() + out_offset(n, g);
@@ -110,6 +118,48 @@ class Convolutional : public Layer {
   std::vector<State> state() override { return tail_.state(); }
 
  private:
+  // Small maps (RoI heads: hundreds of 7x7 or 14x14 inputs) run B images per gemm, their im2col
+  // columns side by side, since one gemm per image of a few dozen columns leaves BLAS idle.
+  // 0 = one image per gemm (large maps, groups, 1x1, or CUDA).
+  int images_per_gemm(Device d, int n) const {
+    if (d != Device::CPU || groups_ != 1 || one_by_one() || n < 2 || out_plane() > 1024) return 0;
+    constexpr size_t kChunkFloats = size_t(1) << 21;  // 8 MB of columns per gemm
+    return int(std::clamp<size_t>(kChunkFloats / (size_t(k()) * out_plane()), 1, size_t(n)));
+  }
+
+  void forward_batched(Context& ctx, const Tensor& x, const float* w, Tensor& y, int B) {
+    const int K = k(), ohw = out_plane(), F = filters_;
+    float* col = ctx.workspace((size_t(K) + F) * B * ohw);  // (K, B*OHW), then (F, B*OHW)
+    float* yb = col + size_t(K) * B * ohw;
+    for (int n0 = 0; n0 < x.n(); n0 += B) {
+      const int b = std::min(B, x.n() - n0), ld = b * ohw;
+      for (int j = 0; j < b; ++j) ops::im2col_ld(Device::CPU, geom_, x.data() + in_offset(n0 + j, 0), col + size_t(j) * ohw, ld);
+      ops::gemm(Device::CPU, false, false, F, ld, K, 1.f, w, K, col, ld, 0.f, yb, ld);
+      for (int j = 0; j < b; ++j)
+        for (int f = 0; f < F; ++f)
+          std::copy_n(yb + size_t(f) * ld + size_t(j) * ohw, ohw, y.data() + out_offset(n0 + j, 0) + size_t(f) * ohw);
+    }
+  }
+
+  void backward_batched(Context& ctx, const Tensor& x, const float* w, const Tensor& dy, Tensor& dw, Tensor* dx, int B) {
+    const int K = k(), ohw = out_plane(), F = filters_;
+    float* col = ctx.workspace((size_t(K) + F) * B * ohw);
+    float* dyb = col + size_t(K) * B * ohw;
+    for (int n0 = 0; n0 < x.n(); n0 += B) {
+      const int b = std::min(B, x.n() - n0), ld = b * ohw;
+      for (int j = 0; j < b; ++j) {
+        for (int f = 0; f < F; ++f)
+          std::copy_n(dy.data() + out_offset(n0 + j, 0) + size_t(f) * ohw, ohw, dyb + size_t(f) * ld + size_t(j) * ohw);
+        ops::im2col_ld(Device::CPU, geom_, x.data() + in_offset(n0 + j, 0), col + size_t(j) * ohw, ld);
+      }
+      ops::gemm(Device::CPU, false, true, F, K, ld, 1.f, dyb, ld, col, ld, 1.f, dw.data(), K);
+      if (!dx) continue;
+      ops::gemm(Device::CPU, true, false, K, ld, F, 1.f, w, K, dyb, ld, 0.f, col, ld);
+      for (int j = 0; j < b; ++j)
+        ops::col2im_ld(Device::CPU, geom_, col + size_t(j) * ohw, dx->data() + in_offset(n0 + j, 0), ld);
+    }
+  }
+
   int k() const { return geom_.channels * geom_.kh * geom_.kw; }  // one filter's length
   int out_plane() const { return geom_.out_h() * geom_.out_w(); }
   bool one_by_one() const {

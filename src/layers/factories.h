@@ -15,4 +15,10 @@ std::unique_ptr<Layer> make_deconvolutional(const Scope& cfg, const std::vector<
 std::unique_ptr<Layer> make_normalization(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_argmax(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 std::unique_ptr<Layer> make_select(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+// The detector's sections (docs/detector.md).
+std::unique_ptr<Layer> make_rpn(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_roi_sampler(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_roi_align(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_box_predictor(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
+std::unique_ptr<Layer> make_mask_predictor(const Scope& cfg, const std::vector<Shape>& in, Rng& rng);
 }  // namespace mabdet

@@ -18,6 +18,11 @@ const std::vector<LayerType>& layer_types() {
       {"normalization", make_normalization, 1, 1, false},
       {"argmax", make_argmax, 1, 1, false},
       {"select", make_select, 1, 1, false, 1},
+      {"rpn", make_rpn, 1, -1, false},
+      {"roi_sampler", make_roi_sampler, 1, 1, false, 1},
+      {"roi_align", make_roi_align, 2, -1, false, 1},
+      {"box_predictor", make_box_predictor, 2, 2, false, 3},
+      {"mask_predictor", make_mask_predictor, 2, 2, false, 3},
   };
   return types;
 }

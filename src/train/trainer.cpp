@@ -131,6 +131,21 @@ static std::string nonfinite_param(Network& net, bool grads) {
   return "";
 }
 
+// Scales every trainable gradient by max_norm / ||g|| when the global L2 norm exceeds max_norm.
+static void clip_gradients(Network& net, float max_norm) {
+  double sq = 0;
+  std::vector<Param> ps = net.params();
+  for (const Param& p : ps) {
+    MABDET_ASSERT(p.grad->device() == Device::CPU, "gradient clipping runs on the host");
+    for (size_t i = 0; i < p.grad->size(); ++i) sq += double((*p.grad)[i]) * (*p.grad)[i];
+  }
+  const double norm = std::sqrt(sq);
+  if (!(norm > max_norm)) return;
+  const float f = float(max_norm / norm);
+  for (const Param& p : ps)
+    for (size_t i = 0; i < p.grad->size(); ++i) (*p.grad)[i] *= f;
+}
+
 double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
   const NetConfig& c = net_.config();
   if (c.max_batches <= 0) fail("[net] max_batches must be set (> 0) to train");
@@ -171,7 +186,7 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
   ctx_.loss_scale = 1.f / c.batch;
   double step_loss = 0, avg = -1;
   std::vector<LossTerm> terms;
-  auto t0 = std::chrono::steady_clock::now();
+  auto t0 = std::chrono::steady_clock::now(), t_step = t0;
   int64_t done_here = 0;
   while (progress_.steps < c.max_batches) {
     const int64_t step = progress_.steps;
@@ -195,12 +210,13 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
     if (!bad.empty())
       fail("step ", step + 1, ": the gradient of ", bad, " is not finite (loss terms: ", terms_str(terms), "; lr ", lr,
            "); training stopped before updating the weights: ", kept());
+    if (c.clip_grad_norm > 0) clip_gradients(net_, c.clip_grad_norm);
     sgd_.step(lr);
     net_.zero_grads();
     progress_.steps++;
     progress_.images_seen += c.batch;
     avg = avg < 0 ? step_loss : 0.95 * avg + 0.05 * step_loss;
-    if (progress_.steps % opt.log_every == 0 || progress_.steps == c.max_batches) {
+    if (!opt.quiet_log && (progress_.steps % opt.log_every == 0 || progress_.steps == c.max_batches)) {
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("step %lld/%d  loss %.4f  avg %.4f  lr %.5g  %.1f img/s  [%s]\n", (long long)progress_.steps,
                   c.max_batches, step_loss, avg, lr, (done_here + 1) * c.batch / s, terms_str(terms).c_str());
@@ -208,6 +224,12 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
     }
     ++done_here;
     const bool last = progress_.steps >= c.max_batches;
+    const bool due = !last && opt.save_every > 0 && progress_.steps % opt.save_every == 0;
+    if (opt.after_step) {
+      const auto now = std::chrono::steady_clock::now();
+      opt.after_step(progress_.steps, terms, std::chrono::duration<double>(now - t_step).count());
+    }
+    t_step = std::chrono::steady_clock::now();
     if (signals.pending() && !last) {
       const int sig = signals.pending();
       ckpt("_last.weights");
@@ -218,7 +240,7 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
                         sig);
     }
     if (last) break;  // the final checkpoint below, whatever --stop-after says
-    if (opt.save_every > 0 && progress_.steps % opt.save_every == 0) ckpt("_last.weights");
+    if (due) ckpt("_last.weights");
     // Stopping on the last step is finishing: fall through to the _final checkpoint, which is
     // what classifier_train then reads.
     if (opt.stop_after >= 0 && done_here >= opt.stop_after && progress_.steps < c.max_batches) {

@@ -46,4 +46,7 @@ Targets build_targets(const ImageRecord& rec, const ResizePlan& plan, bool keep_
 void assemble_batch(const CocoDataset& ds, const std::vector<int64_t>& indices, const std::vector<ResizePlan>& plans,
                     const AugmentCfg& cfg, bool keep_masks, Batch& out, std::vector<float>& scratch);
 
+// A one-image evaluation batch (test_size, no flip, no ground truth), for `mabdet detect`.
+void image_batch(const Image& img, const AugmentCfg& cfg, Batch& out, std::vector<float>& scratch);
+
 }  // namespace mabdet

@@ -22,6 +22,9 @@ struct LoaderOptions {
   bool masks = true;       // carry GT masks in Targets
   bool group_aspect = true;  // training: batch landscape with landscape, portrait with portrait
   uint64_t seed = 1;
+  // Training: the number of the first batch handed out, so a resumed run reads on where it
+  // stopped (batch b is the same whatever batch the loader starts at).
+  int64_t start_batch = 0;
 };
 
 using EpochBatches = std::vector<std::vector<int64_t>>;  // dataset indices, batch by batch

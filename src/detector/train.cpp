@@ -1,0 +1,193 @@
+// `mabdet train CFG DATA [WEIGHTS]`: the detector's training loop around Trainer -- the data
+// stream, the log with every loss term and an ETA, the chart, in-process evaluation and the
+// _best checkpoint.
+#include "mabdet/detector_train.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "mabdet/chart.h"
+#include "mabdet/data/datafile.h"
+#include "mabdet/data/loader.h"
+#include "mabdet/ops.h"
+#include "mabdet/progress.h"
+#include "mabdet/sgd.h"
+#include "mabdet/trainer.h"
+#include "mabdet/weights.h"
+
+namespace mabdet {
+namespace {
+
+std::string base_name(const std::string& path) {
+  size_t slash = path.find_last_of('/');
+  std::string b = slash == std::string::npos ? path : path.substr(slash + 1);
+  size_t dot = b.find_last_of('.');
+  return dot == std::string::npos ? b : b.substr(0, dot);
+}
+
+void print_schedule(const NetConfig& c, std::FILE* f) {
+  std::fprintf(f, "batch %d images per step = %d sub-batches of %d (images per normalization: %d)\n", c.batch,
+               c.subdivisions, c.sub_batch(), c.sub_batch());
+  std::string steps;
+  for (size_t i = 0; i < c.steps.size(); ++i)
+    steps += cat(i ? ", " : "", "x", i < c.scales.size() ? c.scales[i] : 1.f, " at ", c.steps[i]);
+  std::fprintf(f, "lr %g, %s%s; warm-up %d steps (power %g); momentum %g, decay %g; %d steps%s\n",
+               double(c.learning_rate), c.policy.c_str(), steps.empty() ? "" : cat(" (", steps, ")").c_str(),
+               c.burn_in, double(c.power), double(c.momentum), double(c.decay), c.max_batches,
+               c.clip_grad_norm > 0 ? cat(", gradients clipped at L2 norm ", c.clip_grad_norm).c_str() : "");
+}
+
+// Loss terms and AP over the run, redrawn into the chart PNG as training goes.
+struct ChartLog {
+  ChartSpec spec;
+  std::string path;
+  void add_terms(int64_t step, const std::vector<LossTerm>& terms) {
+    for (const LossTerm& t : terms) series(spec.losses, t.name).points.emplace_back(double(step), t.value);
+  }
+  void add_metric(int64_t step, const std::string& name, double v) {
+    series(spec.metrics, name).points.emplace_back(double(step), v);
+  }
+  void write() {
+    if (!path.empty()) write_chart_png(path, spec);
+  }
+  static ChartSeries& series(std::vector<ChartSeries>& all, const std::string& name) {
+    for (ChartSeries& s : all)
+      if (s.name == name) return s;
+    all.push_back(ChartSeries{name, {}});
+    return all.back();
+  }
+};
+
+}  // namespace
+
+std::string train_detector(const std::string& cfg, const std::string& data, const DetTrainOptions& opt) {
+  DataFile df = read_datafile(data);
+  Detector det = Detector::from_file(cfg);
+  Network& net = det.net();
+  const NetConfig& c = net.config();
+  CocoDataset ds = load_split(df, "train", det.has_masks());
+  std::fputs(ds.report.summary(ds.json_path).c_str(), stderr);
+  if (ds.num_classes() != det.classes())
+    fail(cfg, ": classes=", det.classes(), " but ", ds.json_path, " has ", ds.num_classes(), " categories");
+  const bool evaluating = opt.map_every > 0;
+  CocoDataset val;
+  std::unique_ptr<CocoGroundTruth> gt;
+  if (evaluating || opt.final_eval) {
+    if (df.val_json.empty()) {
+      if (evaluating) fail(data, ": -map needs a val split (val_json= and val_images=)");
+    } else {
+      val = load_split(df, "val", false);
+      gt = std::make_unique<CocoGroundTruth>(CocoGroundTruth::load(df.val_json));
+    }
+  }
+  net.print_table(stderr);
+  print_schedule(c, stderr);
+  std::fprintf(stderr, "seed %llu, threads: BLAS %d, OpenMP %d, loader %d\n", (unsigned long long)c.seed,
+               ops::blas_threads(), ops::omp_threads(), opt.loader_threads);
+
+  Context ctx;
+  ctx.rng.seed_with(c.seed);
+  Trainer trainer(net, ctx);
+  if (!opt.weights.empty()) {
+    if (opt.restart) {
+      load_weights(opt.weights, net, nullptr);
+      std::fprintf(stderr, "loaded %s (weights only: the schedule starts at step 0)\n", opt.weights.c_str());
+    } else {
+      trainer.resume(opt.weights);
+    }
+  }
+  const int64_t done = trainer.progress().steps;
+  if (done > int64_t(1) << 40) fail(opt.weights, ": step count ", done, " is beyond any run (corrupt file?)");
+  LoaderOptions lo;
+  lo.batch_size = c.sub_batch();
+  lo.threads = opt.loader_threads;
+  lo.train = true;
+  lo.masks = det.has_masks();
+  lo.seed = c.seed;
+  lo.start_batch = done * c.subdivisions;  // a step reads exactly `subdivisions` batches
+  BatchLoader loader(ds, det.augment(), lo);
+  Batch batch;
+  auto load = [&](int64_t, int, Context& x) -> const Tensor& {
+    loader.next(batch);
+    x.batch = &batch;
+    x.data_epoch = batch.epoch;
+    x.data_index = batch.number % loader.batches_per_epoch();
+    return batch.images;
+  };
+
+  const std::string name = base_name(cfg);
+  TrainOptions to;
+  to.backup_dir = df.backup;
+  to.name = name;
+  to.save_every = opt.save_every;
+  to.stop_after = opt.stop_after;
+  to.quiet_log = true;
+  ChartLog chart;
+  chart.path = df.backup.empty() ? "" : cat(df.backup, "/", name, "_chart.png");
+  chart.spec.title = cat(name, "  seed ", c.seed, "  batch ", c.batch, " (", c.sub_batch(), " per norm)");
+  chart.spec.max_iteration = c.max_batches;
+  double best = -1, avg_s = 0;
+  int64_t steps_here = 0;
+  const bool tty = stdout_is_terminal();
+  auto evaluate = [&](int64_t step) {
+    EvalReport r = evaluate_detector(det, ctx, val, *gt, std::max(1, c.sub_batch()), opt.loader_threads);
+    const double ap = 100 * r.bbox.stats[0];
+    std::printf("%sstep %lld: val bbox AP %.2f  AP50 %.2f", tty ? "\n" : "", (long long)step, ap, 100 * r.bbox.stats[1]);
+    chart.add_metric(step, "bbox AP", ap);
+    if (r.has_segm) {
+      std::printf("  mask AP %.2f", 100 * r.segm.stats[0]);
+      chart.add_metric(step, "mask AP", 100 * r.segm.stats[0]);
+    }
+    std::printf("  (%.1f s)\n", r.seconds);
+    if (ap > best && !df.backup.empty()) {
+      best = ap;
+      const std::string p = cat(df.backup, "/", name, "_best.weights");
+      trainer.save(p);
+      std::printf("saved %s (best bbox AP so far)\n", p.c_str());
+    }
+    std::fflush(stdout);
+  };
+  to.after_step = [&](int64_t step, const std::vector<LossTerm>& terms, double seconds) {
+    ++steps_here;
+    avg_s = steps_here == 1 ? seconds : 0.9 * avg_s + 0.1 * seconds;
+    chart.add_terms(step, terms);
+    const bool log = step % opt.log_every == 0 || step == c.max_batches;
+    if (log) {
+      double total = 0;
+      std::string ts;
+      for (const LossTerm& t : terms) {
+        total += t.value;
+        ts += cat("  ", t.name, " ", std::round(t.value * 1e4) / 1e4);
+      }
+      std::printf("%sstep %lld/%d  loss %.4f%s  lr %.5g  %.2f img/s  ETA %s\n", tty ? "\r" : "", (long long)step,
+                  c.max_batches, total, ts.c_str(), double(learning_rate_at(c, step - 1)), c.batch / avg_s,
+                  format_duration(avg_s * double(c.max_batches - step)).c_str());
+    } else if (tty) {
+      std::printf("\r%s %lld/%d  ETA %s ", progress_bar(step, c.max_batches, 30).c_str(), (long long)step,
+                  c.max_batches, format_duration(avg_s * double(c.max_batches - step)).c_str());
+    }
+    std::fflush(stdout);
+    if (evaluating && (step % opt.map_every == 0 || step == c.max_batches)) evaluate(step);
+    if (log || step == c.max_batches) chart.write();
+  };
+  // MABDET_PROFILE=1: per-layer forward/backward time over the run, printed at the end.
+  const char* prof = std::getenv("MABDET_PROFILE");
+  if (prof && *prof == '1') net.set_profiling(true);
+  trainer.run(load, to);
+  if (prof && *prof == '1') {
+    for (size_t i = 0; i < net.size(); ++i)
+      std::fprintf(stderr, "%4zu %-16s fwd %8.1f ms  bwd %8.1f ms\n", i, net.layer(i).type().c_str(),
+                   net.forward_seconds()[i] * 1e3, net.backward_seconds()[i] * 1e3);
+  }
+  if (trainer.progress().steps < c.max_batches) return cat(df.backup, "/", name, "_last.weights");
+  chart.write();
+  const std::string final_path = cat(df.backup, "/", name, "_final.weights");
+  if (opt.final_eval && gt && !evaluating) {
+    EvalReport r = evaluate_detector(det, ctx, val, *gt, std::max(1, c.sub_batch()), opt.loader_threads);
+    std::printf("%s", r.table(*gt).c_str());
+  }
+  return final_path;
+}
+
+}  // namespace mabdet
