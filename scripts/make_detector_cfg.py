@@ -136,9 +136,13 @@ SMALL = {
 }
 
 
+# The README's main job: mabn2 on a schedule that fits in ~10 minutes on 2 cores.
+DEMO = {"max_batches": 800, "steps": "600,720"}
+
+
 def small_cfgs():
     ch = 32
-    for tag, (norm, subdiv) in SMALL.items():
+    for tag, (norm, subdiv) in list(SMALL.items()) + [("mabn2_demo", ("mabn", 4))]:
         keys = list(NORM_KEYS[norm])
         if norm == "gn":
             keys = ["norm=gn", "gn_groups=8"]
@@ -148,7 +152,8 @@ def small_cfgs():
                   "[net]", "batch=8", f"subdivisions={subdiv}", "width=160", "height=160", "channels=3",
                   "classes=5", "min_size=160", "max_size=224", "test_size=160", "flip=0.5",
                   "learning_rate=0.02", "momentum=0.9", "decay=0.0001", "burn_in=100", "power=1",
-                  "policy=steps", "steps=1400,1800", "scales=0.1,0.1", "max_batches=2000", "seed=1"] + keys
+                  "policy=steps", f"steps={DEMO['steps'] if 'demo' in tag else '1400,1800'}", "scales=0.1,0.1",
+                  f"max_batches={DEMO['max_batches'] if 'demo' in tag else 2000}", "seed=1"] + keys
         rpn = {"anchor_sizes": "16,32,64,128,256", "pre_nms_topk_train": 1000, "post_nms_topk_train": 500,
                "pre_nms_topk_test": 500, "post_nms_topk_test": 300}
         roi = {"batch_per_image": 64}
