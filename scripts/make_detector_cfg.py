@@ -62,16 +62,16 @@ def small_resnet(widths):
     return body
 
 
-def fpn(ch):
+def fpn(ch, **kv):
     body = []
     for lv in (5, 4, 3, 2):
-        body += conv(ch, 1, 1, "linear", frm=f"res{lv}", name=f"lat{lv}")
+        body += conv(ch, 1, 1, "linear", frm=f"res{lv}", name=f"lat{lv}", **kv)
     body += sec("upsample", **{"from": "lat5"}, stride=2) + shortcut("lat4", "m4", "linear")
     body += sec("upsample", stride=2) + shortcut("lat3", "m3", "linear")
     body += sec("upsample", stride=2) + shortcut("lat2", "m2", "linear")
-    body += conv(ch, 3, 1, "linear", frm="lat5", name="p5")
+    body += conv(ch, 3, 1, "linear", frm="lat5", name="p5", **kv)
     for lv in (4, 3, 2):
-        body += conv(ch, 3, 1, "linear", frm=f"m{lv}", name=f"p{lv}")
+        body += conv(ch, 3, 1, "linear", frm=f"m{lv}", name=f"p{lv}", **kv)
     # P6: P5 subsampled by 2 (Detectron2's LastLevelMaxPool: kernel 1, stride 2).
     body += sec("maxpool", name="p6", **{"from": "p5"}, size=1, stride=2)
     return body
@@ -161,6 +161,35 @@ def small_cfgs():
         write(f"mask_rcnn_small_{tag}.cfg", header + [""] + body)
 
 
+def torchvision_cfg():
+    # torchvision's maskrcnn_resnet50_fpn as built without pretrained weights (BatchNorm in the
+    # backbone, no norm in FPN and heads, TwoMLPHead, unaligned RoIAlign with 2 samples, its anchor
+    # rounding and level rule, smooth L1 with beta 1/9, 2000 proposals), for bench/detector.sh.
+    header = ["# Mask R-CNN R50-FPN laid out as torchvision's maskrcnn_resnet50_fpn (weights=None), for",
+              "# bench/detector.sh. Written by scripts/make_detector_cfg.py.",
+              "[net]", "batch=2", "subdivisions=1", "width=800", "height=800", "channels=3", "classes=5",
+              "min_size=800", "max_size=1333", "test_size=800", "learning_rate=0.02", "momentum=0.9",
+              "decay=0.0001", "max_batches=1", "seed=1", "norm=bn"]
+    plain = {"norm": "none"}
+    body = resnet50() + fpn(256, **plain)
+    body += sec("rpn", name="rpn", **{"from": "p2,p3,p4,p5,p6"}, anchor_style="torchvision", smooth_l1_beta="0.111111",
+                pre_nms_topk_train=2000, post_nms_topk_train=2000)
+    body += sec("roi_sampler", name="rois", **{"from": "rpn,rpn:image"})
+    body += sec("roi_align", name="boxf", **{"from": "rois,rois:image,p2,p3,p4,p5"}, output=7, sampling_ratio=2,
+                aligned=0, level_style="torchvision")
+    body += sec("connected", output=1024, activation="relu") + sec("connected", output=1024, activation="relu")
+    body += sec("box_predictor", name="box", **{"from": "-1,rois,rois:image,rois:labels,rois:gt"},
+                smooth_l1_beta="0.111111")
+    body += sec("roi_align", name="maskf", **{"from": "box,box:image,p2,p3,p4,p5"}, output=14, sampling_ratio=2,
+                aligned=0, level_style="torchvision")
+    for k in range(4):
+        body += conv(256, 3, 1, **plain)
+    body += sec("deconvolutional", filters=256, size=2, stride=2, activation="relu", **plain)
+    body += sec("mask_predictor", name="mask", **{"from": "-1,box,box:image,box:classes,box:gt"})
+    write("mask_rcnn_R50_FPN_tv.cfg", header + [""] + body)
+
+
 if __name__ == "__main__":
+    torchvision_cfg()
     coco_cfgs()
     small_cfgs()

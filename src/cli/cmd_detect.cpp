@@ -1,4 +1,4 @@
-// mabdet detect CFG WEIGHTS IMAGE|FOLDER... [-thresh T] [-out RESULTS.json] [-outdir DIR] [-names FILE]
+// mabdet detect CFG WEIGHTS IMAGE|FOLDER... [-thresh T] [-out RESULTS.json] [-outdir DIR] [-data DATA]
 // Prints every detection above the threshold, writes each image with its detections drawn to
 // DIR/STEM_det.png (DIR: predictions/ by default), and with -out the detections in COCO results
 // form: image ids in argument order from 1; category ids and names from -data's json when given,

@@ -14,4 +14,5 @@ int databench(const Args& a);
 int train(const Args& a);   // the detector: cmd_detector.cpp
 int detect(const Args& a);
 int map(const Args& a);
+int detbench(const Args& a);
 }  // namespace mabdet::cli

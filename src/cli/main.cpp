@@ -26,6 +26,7 @@ const Command kCommands[] = {
     {"classifier", mabdet::cli::classifier,
      "classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | classifier valid CFG DATA WEIGHTS\n"
      "         | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]"},
+    {"detbench", mabdet::cli::detbench, "detbench CFG [--train-size S] [--images N] [--test-size HxW] [--iters K]"},
     {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K]"},
     {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
     {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K --height H]"},
