@@ -159,3 +159,28 @@ TEST_CASE("hostile training: stale temporary files of killed saves are removed, 
   CHECK(stat(mine.c_str(), &st) == 0);
   CHECK(stat(other.c_str(), &st) == 0);
 }
+
+TEST_CASE("training: clip_grad_norm caps the step's gradient, all params as one vector") {
+  Feed feed;
+  TrainOptions quiet;
+  quiet.log_every = 1000;
+  // lr 1, no momentum or decay: the update is the (clipped) gradient itself.
+  auto step_norm = [&](const std::string& clip) {
+    Network net(parse_cfg_text(net_head("learning_rate=1\nmomentum=0\ndecay=0\n" + clip, 1) + kSmall + "[softmax]\n", "h.cfg"));
+    std::vector<Tensor> before;
+    for (Param& p : net.params()) before.push_back(p.value->clone());
+    Context ctx;
+    Trainer tr(net, ctx);
+    tr.run(std::ref(feed), quiet);
+    double sq = 0;
+    std::vector<Param> ps = net.params();
+    for (size_t k = 0; k < ps.size(); ++k)
+      for (size_t i = 0; i < ps[k].value->size(); ++i) sq += std::pow(double((*ps[k].value)[i]) - before[k][i], 2);
+    return std::sqrt(sq);
+  };
+  const double free = step_norm("");
+  REQUIRE(free > 0.01);
+  CHECK(step_norm("clip_grad_norm=0.001\n") == doctest::Approx(0.001).epsilon(1e-3));
+  CHECK(step_norm(cat("clip_grad_norm=", free * 10, "\n")) == doctest::Approx(free).epsilon(1e-6));  // below the cap: untouched
+  CHECK(build_error(net_head("clip_grad_norm=-1\n") + kSmall + "[softmax]\n").find("clip_grad_norm") != std::string::npos);
+}
