@@ -12,6 +12,7 @@ struct DetTrainOptions {
   bool restart = false;     // with weights: load the weights only, the schedule starts at step 0
   int64_t stop_after = -1;  // stop after this many steps of this run (tests; a _last checkpoint)
   int save_every = 1000;    // steps between NAME_last.weights saves
+  int keep_every = 0;       // also keep NAME_STEP.weights every N steps, darknet style (0 = never)
   int map_every = 0;        // evaluate on val every N steps, keeping NAME_best.weights (0 = never)
   bool final_eval = true;   // print the COCO tables on val after the last step
   int log_every = 20;

@@ -28,8 +28,8 @@ long long int_arg(const std::string& flag, const std::string& v, long long lo, l
 
 int train(const Args& a) {
   const char* usage =
-      "usage: mabdet train CFG DATA [WEIGHTS] [--restart] [-map | --map-every N] [--save-every N] [--stop-after N] "
-      "[--log-every N] [--loader-threads N] [--no-eval]";
+      "usage: mabdet train CFG DATA [WEIGHTS] [--restart] [-map | --map-every N] [--save-every N] [--keep-every N] "
+      "[--stop-after N] [--log-every N] [--loader-threads N] [--no-eval]";
   DetTrainOptions opt;
   std::vector<std::string> pos;
   bool map_flag = false;
@@ -40,6 +40,7 @@ int train(const Args& a) {
     else if (s == "-map") map_flag = true;
     else if (s == "--no-eval") opt.final_eval = false;
     else if (s == "--map-every" && has_value) opt.map_every = int(int_arg(s, a[++i], 1, 1000000000));
+    else if (s == "--keep-every" && has_value) opt.keep_every = int(int_arg(s, a[++i], 1, 1000000000));
     else if (s == "--save-every" && has_value) opt.save_every = int(int_arg(s, a[++i], 1, 1000000000));
     else if (s == "--stop-after" && has_value) opt.stop_after = int_arg(s, a[++i], 1, 1000000000);
     else if (s == "--log-every" && has_value) opt.log_every = int(int_arg(s, a[++i], 1, 1000000000));

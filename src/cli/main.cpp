@@ -20,7 +20,7 @@ int version(const mabdet::cli::Args&) {
 
 const Command kCommands[] = {
     {"train", mabdet::cli::train,
-     "train CFG DATA [WEIGHTS] [--restart] [-map | --map-every N] [--save-every N] [--stop-after N] [--no-eval]"},
+     "train CFG DATA [WEIGHTS] [--restart] [-map | --map-every N] [--save-every N] [--keep-every N] [--stop-after N] [--no-eval]"},
     {"detect", mabdet::cli::detect, "detect CFG WEIGHTS IMAGE|FOLDER... [-thresh T] [-out RESULTS.json] [-outdir DIR]"},
     {"map", mabdet::cli::map, "map CFG DATA WEIGHTS [--json RESULTS.json] [--batch N]"},
     {"classifier", mabdet::cli::classifier,

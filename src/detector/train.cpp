@@ -168,6 +168,11 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
                   c.max_batches, format_duration(avg_s * double(c.max_batches - step)).c_str());
     }
     std::fflush(stdout);
+    if (opt.keep_every > 0 && step % opt.keep_every == 0 && !df.backup.empty()) {
+      const std::string p = cat(df.backup, "/", name, "_", step, ".weights");
+      trainer.save(p);
+      std::printf("%ssaved %s\n", tty ? "\n" : "", p.c_str());
+    }
     if (evaluating && (step % opt.map_every == 0 || step == c.max_batches)) evaluate(step);
     if (log || step == c.max_batches) chart.write();
   };

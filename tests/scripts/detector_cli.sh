@@ -24,10 +24,10 @@ sed 's/max_batches=2000/max_batches=150/; s/steps=1400,1800/steps=120,140/; s/bu
      s/^batch=8/batch=4/; s/subdivisions=4/subdivisions=2/; s/min_size=160/min_size=128/;
      s/test_size=160/test_size=128/; s/flip=0.5/flip=0/' "$root/cfg/mask_rcnn_small_mabn2.cfg" > ov.cfg
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1  # bit-identical runs need the same thread count
-"$mabdet" train ov.cfg ov.data --log-every 50 --loader-threads 0 > train.log 2> train.err
+"$mabdet" train ov.cfg ov.data --log-every 50 --keep-every 75 --loader-threads 0 > train.log 2> train.err
 grep -q "^step 150/150 " train.log || { echo "no final log line"; cat train.log train.err; exit 1; }
 for t in rpn_cls rpn_loc box_cls box_loc mask; do grep -q " $t " train.log || { echo "no $t term"; exit 1; }; done
-[ -s backup/ov_final.weights ] && [ -s backup/ov_chart.png ] || { echo "missing final weights or chart"; ls backup; exit 1; }
+[ -s backup/ov_final.weights ] && [ -s backup/ov_chart.png ] && [ -s backup/ov_75.weights ] && [ -s backup/ov_150.weights ] || { echo "missing final weights or chart"; ls backup; exit 1; }
 ap() { grep "Average Precision  (AP) @\[ IoU=$2 .*area=   all" "$1" | sed -n "${3}p" | awk '{print $NF}'; }
 bbox=$(ap train.log 0.50:0.95 1); bbox50=$(ap train.log 0.50 1); segm50=$(ap train.log 0.50 2)
 echo "overfit 4 images, 150 steps: bbox AP $bbox AP50 $bbox50, mask AP50 $segm50"
