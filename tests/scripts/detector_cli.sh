@@ -7,6 +7,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 mabdet=${MABDET:-$root/mabdet}
+mabdet=$(cd "$(dirname "$mabdet")" && pwd)/$(basename "$mabdet")  # the script works in a temp folder
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 . "$here/lib/expect_error.sh"
 cd "$tmp"
