@@ -66,7 +66,6 @@ struct LossCheck {
       : layer(l), in(std::move(xs)), differentiable(std::move(diff)), index(std::move(idx)) {
     ctx.train = true;
     ctx.batch = &b;
-    for (const Port& p : l.ports()) (void)p;
     size_t nf = 0, ni = 0;
     for (const Port& p : l.ports()) (p.kind == Kind::Float ? nf : ni)++;
     fout.resize(nf);

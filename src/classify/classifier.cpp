@@ -5,19 +5,13 @@
 #include <cstdio>
 
 #include "mabdet/cfg.h"
+#include "mabdet/file_check.h"
 #include "mabdet/ops.h"
 #include "mabdet/trainer.h"
 #include "mabdet/weights.h"
 
 namespace mabdet {
 namespace {
-std::string base_name(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  std::string b = slash == std::string::npos ? path : path.substr(slash + 1);
-  size_t dot = b.find_last_of('.');
-  return dot == std::string::npos ? b : b.substr(0, dot);
-}
-
 void check_net_for(const Network& net, const ClassifierData& d, const std::string& cfg) {
   const NetConfig& c = net.config();
   if (d.generated && c.width != c.height) fail(cfg, ": [net] width and height must be equal for the shapes data");
@@ -69,7 +63,7 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   };
   TrainOptions to;
   to.backup_dir = d.backup();
-  to.name = base_name(cfg);
+  to.name = file_stem(cfg);
   to.stop_after = opt.stop_after;
   to.log_every = opt.log_every;
   to.save_every = opt.save_every > 0 ? opt.save_every : d.save_every();

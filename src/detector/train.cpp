@@ -9,6 +9,7 @@
 
 #include "mabdet/chart.h"
 #include "mabdet/data/datafile.h"
+#include "mabdet/file_check.h"
 #include "mabdet/data/loader.h"
 #include "mabdet/ops.h"
 #include "mabdet/progress.h"
@@ -18,13 +19,6 @@
 
 namespace mabdet {
 namespace {
-
-std::string base_name(const std::string& path) {
-  size_t slash = path.find_last_of('/');
-  std::string b = slash == std::string::npos ? path : path.substr(slash + 1);
-  size_t dot = b.find_last_of('.');
-  return dot == std::string::npos ? b : b.substr(0, dot);
-}
 
 void print_schedule(const NetConfig& c, std::FILE* f) {
   std::fprintf(f, "batch %d images per step = %d sub-batches of %d (images per normalization: %d)\n", c.batch,
@@ -116,7 +110,7 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
     return batch.images;
   };
 
-  const std::string name = base_name(cfg);
+  const std::string name = file_stem(cfg);
   TrainOptions to;
   to.backup_dir = df.backup;
   to.name = name;
