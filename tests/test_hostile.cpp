@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -151,10 +152,14 @@ TEST_CASE("hostile training: stale temporary files of killed saves are removed, 
   test::TempDir t;
   // PID 999999999 cannot be running (pid_max is at most 2^22); our own PID is alive.
   const std::string dead = t / "n_last.weights.tmp.999999999", mine = t / cat("n_last.weights.tmp.", getpid());
-  const std::string other = t / "notes.tmp.999999999";
-  for (const std::string& f : {dead, mine, other}) std::ofstream(f) << "x";
+  const std::string other = t / "notes.tmp.999999999", chart = t / "n_chart.png.tmp.999999999";
+  const std::string best = t / "n_best.txt.tmp.999999999";
+  for (const std::string& f : {dead, mine, other, chart, best}) std::ofstream(f) << "x";
   std::vector<std::string> removed = remove_stale_temps(t.path, std::time(nullptr) - 100);
-  CHECK(removed == std::vector<std::string>{dead});
+  std::sort(removed.begin(), removed.end());
+  std::vector<std::string> want{dead, chart, best};
+  std::sort(want.begin(), want.end());
+  CHECK(removed == want);
   struct stat st;
   CHECK(stat(mine.c_str(), &st) == 0);
   CHECK(stat(other.c_str(), &st) == 0);

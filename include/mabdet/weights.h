@@ -32,9 +32,9 @@ void save_weights(const std::string& path, Network& net, const Progress& p, cons
 // Fills net's params and state; fills velocity if the file has it and velocity is non-null
 // (resized to match); returns the progress recorded in the file.
 Progress load_weights(const std::string& path, Network& net, std::vector<Tensor>* velocity);
-// Removes the FILE.weights.tmp.PID files in `dir` that saves killed before their rename left
-// behind: those whose PID is no running process, or that are older than `run_start` (an old
-// PID now reused). Returns the paths removed. A save of another live run is never touched.
+// Removes the FILE.weights.tmp.PID (and NAME_chart.png.tmp.PID, NAME_best.txt.tmp.PID) files in
+// `dir` that writes killed before their rename left behind: those whose PID is no running
+// process, or that are older than `run_start` (an old PID now reused). Returns the paths removed. A save of another live run is never touched.
 std::vector<std::string> remove_stale_temps(const std::string& dir, std::time_t run_start);
 
 }  // namespace mabdet

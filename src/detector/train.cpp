@@ -3,11 +3,14 @@
 // _best checkpoint.
 #include "mabdet/detector_train.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
-#include "mabdet/chart.h"
+#include "detector/chart_log.h"
+#include "mabdet/atomic_write.h"
 #include "mabdet/data/datafile.h"
 #include "mabdet/file_check.h"
 #include "mabdet/data/loader.h"
@@ -32,26 +35,19 @@ void print_schedule(const NetConfig& c, std::FILE* f) {
                c.clip_grad_norm > 0 ? cat(", gradients clipped at L2 norm ", c.clip_grad_norm).c_str() : "");
 }
 
-// Loss terms and AP over the run, redrawn into the chart PNG as training goes.
-struct ChartLog {
-  ChartSpec spec;
-  std::string path;
-  void add_terms(int64_t step, const std::vector<LossTerm>& terms) {
-    for (const LossTerm& t : terms) series(spec.losses, t.name).points.emplace_back(double(step), t.value);
-  }
-  void add_metric(int64_t step, const std::string& name, double v) {
-    series(spec.metrics, name).points.emplace_back(double(step), v);
-  }
-  void write() {
-    if (!path.empty()) write_chart_png(path, spec);
-  }
-  static ChartSeries& series(std::vector<ChartSeries>& all, const std::string& name) {
-    for (ChartSeries& s : all)
-      if (s.name == name) return s;
-    all.push_back(ChartSeries{name, {}});
-    return all.back();
-  }
-};
+// The AP in NAME_best.txt ("bbox AP X at step S"), or -1 when there is none yet.
+double read_best_ap(const std::string& path) {
+  if (path.empty()) return -1;
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return -1;
+  double ap = -1;
+  long long step = 0;
+  const bool ok = std::fscanf(f, "bbox AP %lf at step %lld", &ap, &step) == 2 && std::isfinite(ap);
+  std::fclose(f);
+  if (!ok) fail(path, ": expected a line \"bbox AP X at step S\" (the note beside NAME_best.weights)");
+  std::fprintf(stderr, "best so far: bbox AP %.2f at step %lld (%s)\n", ap, step, path.c_str());
+  return ap;
+}
 
 }  // namespace
 
@@ -117,11 +113,14 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
   to.save_every = opt.save_every;
   to.stop_after = opt.stop_after;
   to.quiet_log = true;
-  ChartLog chart;
-  chart.path = df.backup.empty() ? "" : cat(df.backup, "/", name, "_chart.png");
-  chart.spec.title = cat(name, "  seed ", c.seed, "  batch ", c.batch, " (", c.sub_batch(), " per norm)");
-  chart.spec.max_iteration = c.max_batches;
-  double best = -1, avg_s = 0;
+  ChartSpec spec;
+  spec.title = cat(name, "  seed ", c.seed, "  batch ", c.batch, " (", c.sub_batch(), " per norm)");
+  spec.max_iteration = c.max_batches;
+  ChartLog chart(df.backup.empty() ? "" : cat(df.backup, "/", name, "_chart.png"), spec, done);
+  // The best AP so far survives a resume (or a new run in the same folder): a later, worse
+  // evaluation must not replace the _best checkpoint a user already has.
+  const std::string best_note = df.backup.empty() ? "" : cat(df.backup, "/", name, "_best.txt");
+  double best = read_best_ap(best_note), avg_s = 0;
   int64_t steps_here = 0;
   const bool tty = stdout_is_terminal();
   auto evaluate = [&](int64_t step) {
@@ -138,6 +137,12 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
       best = ap;
       const std::string p = cat(df.backup, "/", name, "_best.weights");
       trainer.save(p);
+      write_atomically(best_note, [&](const std::string& tmp) {
+        std::FILE* f = std::fopen(tmp.c_str(), "w");
+        if (!f) fail(tmp, ": cannot write (", std::strerror(errno), ")");
+        std::fprintf(f, "bbox AP %.4f at step %lld\n", ap, (long long)step);
+        if (std::fclose(f) != 0) fail(tmp, ": write failed (", std::strerror(errno), ")");
+      });
       std::printf("saved %s (best bbox AP so far)\n", p.c_str());
     }
     std::fflush(stdout);

@@ -112,12 +112,18 @@ std::vector<std::string> remove_stale_temps(const std::string& dir, std::time_t 
   std::vector<std::string> removed;
   DIR* d = opendir(dir.c_str());
   if (!d) return removed;
-  const std::string mark = ".weights.tmp.";
+  // What a training run writes into its backup folder: checkpoints, the chart and its history,
+  // the best-AP note.
+  static const char* const marks[] = {".weights.tmp.", "_chart.png.tmp.", "_chart.tsv.tmp.", "_best.txt.tmp."};
   while (dirent* e = readdir(d)) {
     const std::string name = e->d_name;
-    const size_t at = name.rfind(mark);
-    if (at == std::string::npos || at == 0) continue;
-    const std::string digits = name.substr(at + mark.size());
+    size_t at = std::string::npos, len = 0;
+    for (const char* m : marks) {
+      const size_t k = name.rfind(m);
+      if (k != std::string::npos && k > 0) at = k, len = std::strlen(m);
+    }
+    if (at == std::string::npos) continue;
+    const std::string digits = name.substr(at + len);
     if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
     const pid_t pid = pid_t(std::stol(digits));
     if (pid == getpid()) continue;

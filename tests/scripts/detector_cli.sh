@@ -57,6 +57,21 @@ cp backup/ov_final.weights straight.weights
 "$mabdet" train ov.cfg ov.data --stop-after 100 --no-eval --loader-threads 0 > /dev/null 2>&1
 "$mabdet" train ov.cfg ov.data backup/ov_last.weights --no-eval --loader-threads 0 > resume.log 2>&1
 cmp straight.weights backup/ov_final.weights || { echo "a resumed run ended at other weights"; cat resume.log; exit 1; }
+# The chart's history spans the whole run: steps 1-100 from the first part, 101-150 after the resume.
+n=$(awk -F'\t' '$2 == "loss" && $3 == "mask"' backup/ov_chart.tsv | wc -l)
+first=$(awk -F'\t' '$2 == "loss" && $3 == "mask" { print $1; exit }' backup/ov_chart.tsv)
+[ "$n" = 150 ] && [ "$first" = 1 ] || { echo "chart history: $n mask points from step $first, want 150 from 1"; exit 1; }
+
+# _best survives a resume: a note claiming a better AP than any this run reaches keeps the file.
+sed 's|^backup=.*|backup=b2|' ov.data > b2.data
+"$mabdet" train ov.cfg b2.data --stop-after 10 --map-every 10 --loader-threads 0 > b2.log 2>&1
+grep -qE "^bbox AP [0-9.]+ at step 10$" b2/ov_best.txt || { echo "no best note"; cat b2.log; ls b2; exit 1; }
+echo "bbox AP 99.0000 at step 5" > b2/ov_best.txt; cp b2/ov_best.weights best.copy
+"$mabdet" train ov.cfg b2.data b2/ov_last.weights --stop-after 20 --map-every 10 --loader-threads 0 > b2r.log 2>&1
+grep -q "best so far: bbox AP 99.00 at step 5" b2r.log && cmp -s best.copy b2/ov_best.weights &&
+  grep -q "at step 5$" b2/ov_best.txt || { echo "a resume replaced a better _best"; cat b2r.log; exit 1; }
+echo "garbage" > b2/ov_best.txt
+expect_error "ov_best.txt: expected a line" "$mabdet" train ov.cfg b2.data b2/ov_last.weights --stop-after 30 --map-every 10
 
 # Bad input: a message and exit 1.
 expect_error "missing.weights" "$mabdet" map ov.cfg ov.data missing.weights
