@@ -9,7 +9,7 @@ torchvision resnet18/34/50/101 classifier or of fasterrcnn_resnet50_fpn / maskrc
 The cfg's layers are asked of mabdet itself (`mabdet layout CFG`, and `mabdet init CFG` for the
 values of whatever is not converted), then every torchvision tensor is mapped:
 
-  backbone   in order: the classifier's modules before `fc`, or the detector's backbone.body,
+  backbone   in order: the classifier's conv1 and layer1..4, or the detector's backbone.body,
              onto the cfg's weighted layers up to the one named res5 (or up to the last
              [connected] for a classifier cfg); each conv with the BN after it
   fc         the classifier cfg's last [connected]
@@ -141,8 +141,8 @@ def read_cfg(cfg):
 # ---- one unit into one layer (or one prefix of a composite layer) ----
 
 class Converter:
-    def __init__(self, layers, init, secs, mabn_mode):
-        self.layers, self.init, self.secs, self.mabn_mode = layers, init, secs, mabn_mode
+    def __init__(self, layers, secs, mabn_mode):
+        self.layers, self.secs, self.mabn_mode = layers, secs, mabn_mode
         self.filled = {}  # (layer index, entry) -> array
         self.notes = []
 
@@ -235,7 +235,13 @@ class Converter:
             mean_w = w.reshape(w.shape[0], -1).mean(1)
             self.notes.append(f"{layer.where()}: filters centred (mean |filter mean| {np.abs(mean_w).mean():.3g})")
 
-    def write(self, out, mapped_layers):
+    def write(self, mabdet, cfg, out, mapped_layers):
+        """The cfg's fresh weights (`mabdet init`) with every converted entry replaced."""
+        with tempfile.TemporaryDirectory() as tmp:
+            r = subprocess.run([mabdet, "init", cfg, os.path.join(tmp, "init.weights")], capture_output=True, text=True)
+            if r.returncode:
+                raise ConvertError(f"{mabdet} init {cfg} failed:\n{r.stderr.strip()}")
+            self.init = Weights(os.path.join(tmp, "init.weights"))
         for layer in mapped_layers:
             for e, (kind, shape) in layer.entries.items():
                 if (layer.index, e) in self.filled:
@@ -273,27 +279,22 @@ def convert(a):
     units = units_of(sd, a.input)
     layers = layout(a.mabdet, a.cfg)
     secs = read_cfg(a.cfg)
-    with tempfile.TemporaryDirectory() as tmp:
-        r = subprocess.run([a.mabdet, "init", a.cfg, os.path.join(tmp, "init.weights")], capture_output=True, text=True)
-        if r.returncode:
-            raise ConvertError(f"{a.mabdet} init {a.cfg} failed:\n{r.stderr.strip()}")
-        init = Weights(os.path.join(tmp, "init.weights"))
-    conv = Converter(layers, init, secs, a.mabn)
+    conv = Converter(layers, secs, a.mabn)
     detector_ckpt = any(u.prefix.startswith("backbone.body.") for u in units)
     detector_cfg = any(l.type == "rpn" for l in layers)
     backbone_units = [u for u in units if u.prefix.startswith("backbone.body.")] if detector_ckpt else \
-        [u for u in units if not u.prefix.startswith("fc")]
+        [u for u in units if u.prefix.split(".")[0] == "conv1" or u.prefix.startswith("layer")]
     if detector_cfg or a.backbone_only:
         end = by_name(layers, "res5").index
     else:
         last_fc = max(l.index for l in layers if l.type == "connected")
         end = last_fc - 1
+    if not a.backbone_only and detector_cfg != detector_ckpt:
+        raise ConvertError(f"{a.input} is a {'detector' if detector_ckpt else 'classifier'} checkpoint and "
+                           f"{a.cfg} a {'detector' if detector_cfg else 'classifier'} cfg; "
+                           f"--backbone-only takes the backbone alone")
     mapped = zip_in_order(conv, layers[:end + 1], backbone_units, "backbone")
     if not a.backbone_only:
-        if detector_cfg != detector_ckpt:
-            raise ConvertError(f"{a.input} is a {'detector' if detector_ckpt else 'classifier'} checkpoint and "
-                               f"{a.cfg} a {'detector' if detector_cfg else 'classifier'} cfg; "
-                               f"--backbone-only takes the backbone alone")
         mapped += convert_heads(conv, layers, units, detector_cfg)
         left = [u for u in units if not u.used]
         if left:
@@ -302,7 +303,7 @@ def convert(a):
         if rest:
             raise ConvertError(f"{len(rest)} weighted cfg layers have no source in {a.input}: "
                                f"{[l.where() for l in rest[:4]]}")
-    conv.write(a.output, mapped)
+    conv.write(a.mabdet, a.cfg, a.output, mapped)
     n = sum(u.used for u in units)
     print(f"{a.output}: {n} of {len(units)} torchvision modules into {len(mapped)} of "
           f"{sum(l.weighted() for l in layers)} weighted layers of {a.cfg}"
@@ -361,7 +362,7 @@ def convert_heads(conv, layers, units, detector):
     return mapped
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input", help="torchvision checkpoint (.pth)")
     ap.add_argument("output", help="mabdet weights to write")
@@ -370,7 +371,7 @@ def main():
     ap.add_argument("--mabdet", default=os.path.join(HERE, "..", "mabdet"), help="the mabdet binary (default ./mabdet)")
     ap.add_argument("--mabn", choices=("exact", "centred"), default="exact",
                     help="BN into MABN: exact (needs centralize=0) or centred (filters centred; changes outputs)")
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     try:
         convert(a)
     except ConvertError as e:

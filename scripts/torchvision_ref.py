@@ -64,7 +64,7 @@ def scene(g, h, w):
     return (img * 255).round().to(torch.uint8)
 
 
-def calibrate_bn(body, g, h, w, images=4):
+def calibrate_bn(body, g, h, w, images=2):
     """Redraws each BN's affine parameters and measures its running statistics on generated images
     (train mode, cumulative average), so that eval mode sees realistic, non-trivial statistics."""
     bns = [m for m in body.modules() if isinstance(m, nn.BatchNorm2d)]

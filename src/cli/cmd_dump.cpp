@@ -1,10 +1,11 @@
-// mabdet dump CFG WEIGHTS IMAGE OUTDIR [--layers L,...]: one inference forward on IMAGE, every port
-// of the named layers written as OUTDIR/LAYER.PORT.npy (float32 or int32; numpy loads them). It is
-// how the whole-model parity scripts compare mabdet with torchvision stage by stage (proposals,
-// box head outputs, detections). A detector cfg gets the image as `detect` feeds it (test_size,
-// padding); any other cfg gets it resized to cover width x height and centre-cropped, normalized
-// with the [net]-independent ImageNet mean/std (the classifier image sets' default).
-// L is a layer's name= or its index; without --layers, the last layer.
+// mabdet dump CFG WEIGHTS IMAGE OUTDIR [--layers L,...] [-out RESULTS.json]: one inference forward
+// on IMAGE, every port of the named layers written as OUTDIR/LAYER.PORT.npy (float32 or int32;
+// numpy loads them). It is how the whole-model parity scripts compare mabdet with torchvision stage
+// by stage (proposals, box head outputs, detections) without running the network twice. A
+// detector cfg gets the image as `detect` feeds it (test_size, padding), and -out writes every
+// detection as `detect -thresh 0 -out` does (image id 1, category id K + 1); any other cfg gets it
+// resized to cover width x height and centre-cropped, normalized with the ImageNet mean/std (the
+// classifier image sets' default). L is a layer's name= or its index; without --layers, the last.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include "mabdet/data/batch.h"
 #include "mabdet/data/crop.h"
 #include "mabdet/data/image.h"
+#include "mabdet/detect/results_json.h"
 #include "mabdet/error.h"
 #include "mabdet/weights.h"
 
@@ -49,8 +51,9 @@ size_t layer_index(Network& net, const std::string& ref) {
 }  // namespace
 
 int dump(const Args& a) {
-  const char* usage = "usage: mabdet dump CFG WEIGHTS IMAGE OUTDIR [--layers NAME|INDEX,...]";
+  const char* usage = "usage: mabdet dump CFG WEIGHTS IMAGE OUTDIR [--layers NAME|INDEX,...] [-out RESULTS.json]";
   std::vector<std::string> pos, layers;
+  std::string out_json;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i] == "--layers" && i + 1 < a.size()) {
       for (size_t at = 0, next; at <= a[i + 1].size(); at = next + 1) {
@@ -59,6 +62,8 @@ int dump(const Args& a) {
         layers.push_back(a[i + 1].substr(at, next - at));
       }
       ++i;
+    } else if ((a[i] == "-out" || a[i] == "--out") && i + 1 < a.size()) {
+      out_json = a[++i];
     } else if (a[i].size() > 1 && a[i][0] == '-') {
       fail("dump: unknown option '", a[i], "'\n", usage);
     } else {
@@ -80,7 +85,19 @@ int dump(const Args& a) {
     image_batch(img, n.det->augment(), b, scratch);
     std::vector<std::vector<Detection>> dets;
     n.det->detect(ctx, b, dets);
+    std::vector<CocoDetection> coco;
+    for (const Detection& d : dets[0]) {
+      CocoDetection c;
+      c.image_id = 1;
+      c.category_id = d.label + 1;
+      c.score = d.score;
+      c.bbox = BoxXYWH{d.box[0], d.box[1], double(d.box[2]) - d.box[0], double(d.box[3]) - d.box[1]};
+      if (d.has_mask) c.segm = d.mask;
+      coco.push_back(std::move(c));
+    }
+    if (!out_json.empty()) detect::write_coco_results(out_json, coco);
   } else {
+    if (!out_json.empty()) fail("dump -out: ", pos[0], " is not a detector cfg");
     const NetConfig& c = net.config();
     const AugmentCfg defaults;
     Tensor x(1, c.channels, c.height, c.width);

@@ -33,7 +33,7 @@ const Command kCommands[] = {
     {"databench", mabdet::cli::databench, "databench DATAFILE [--split train|val --threads T --batch B --batches N --min-size S --max-size L --seed K]"},
     {"init", mabdet::cli::init, "init CFG OUT.weights"},
     {"layout", mabdet::cli::layout, "layout CFG"},
-    {"dump", mabdet::cli::dump, "dump CFG WEIGHTS IMAGE OUTDIR [--layers NAME|INDEX,...]"},
+    {"dump", mabdet::cli::dump, "dump CFG WEIGHTS IMAGE OUTDIR [--layers NAME|INDEX,...] [-out RESULTS.json]"},
     {"version", version, "version"},
 };
 
