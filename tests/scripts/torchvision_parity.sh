@@ -116,6 +116,40 @@ for name, (state, cfg, want) in cases.items():
     assert rc == 1 and want in err.getvalue(), f"{name}: wanted '{want}', got rc {rc}: {err.getvalue()}"
     assert not __import__("os").path.exists(tmp + f"/{name}.weights"), f"{name}: a refused conversion wrote weights"
 print(f"converter: {len(cases) - 1} refusals with their messages; backbone-only keeps the fresh fc")
+
+# BN statistics into each norm the cfg can name: the converted tiny net computes torch's logits.
+import subprocess
+import torch.nn as nn
+import torchvision_ref
+net = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                    nn.Conv2d(8, 8, 3, 1, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                    nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+with torch.no_grad():
+    for i, m in ((0, "conv1"), (3, "layer1.0.conv1")):
+        net[i].weight.copy_(tiny[m + ".weight"])
+    for i, m in ((1, "bn1"), (4, "layer1.0.bn1")):
+        for k in ("weight", "bias", "running_mean", "running_var"):
+            getattr(net[i], k).copy_(tiny[f"{m}.{k}"])
+    net[8].weight.copy_(tiny["fc.weight"]), net[8].bias.copy_(tiny["fc.bias"])
+net.eval()
+img = torchvision_ref.scene(torch.Generator().manual_seed(3), 32, 32)
+torchvision_ref.write_png(tmp + "/tiny.png", img.permute(1, 2, 0).contiguous().numpy())
+x = (img.float() / 255 - torch.tensor(torchvision_ref.MEAN).view(3, 1, 1)) / torch.tensor(torchvision_ref.STD).view(3, 1, 1)
+with torch.no_grad():
+    want = net(x[None])[0].numpy()
+torch.save(tiny, tmp + "/case.pth")
+base = open(tmp + "/tiny.cfg").read()
+for norm, extra in (("bn", ""), ("brn", ""), ("frozen_bn", ""), ("none", ""), ("mabn", "centralize=0\n"),
+                    ("bn", "norm_eps=0.001\n")):
+    open(tmp + "/v.cfg", "w").write(base.replace("norm=bn\n", f"norm={norm}\n{extra}"))
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert ct.main([tmp + "/case.pth", tmp + "/v.weights", "--cfg", tmp + "/v.cfg", "--mabdet", mabdet]) == 0
+    subprocess.run([mabdet, "dump", tmp + "/v.cfg", tmp + "/v.weights", tmp + "/tiny.png", tmp + "/vd", "--layers", "3"],
+                   check=True, capture_output=True)
+    got = np.load(tmp + "/vd/3.out.npy").ravel()
+    d = np.abs(got - want).max()
+    assert d <= 1e-4 * np.abs(want).max(), f"norm={norm} {extra.strip()}: logits differ by {d} ({got} vs {want})"
+    print(f"BN into norm={norm} {extra.strip()}: logits within {d:.2g} of torch's")
 EOF
 . "$(dirname "$0")/lib/expect_error.sh"
 expect_error "convert_torchvision: backbone: the cfg has 2 weighted layers" $PY scripts/convert_torchvision.py \
