@@ -11,7 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "cli/cfg_net.h"
+#include "mabdet/cfg_net.h"
 #include "cli/commands.h"
 #include "mabdet/data/batch.h"
 #include "mabdet/data/crop.h"

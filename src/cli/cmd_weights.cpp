@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "cli/commands.h"
-#include "cli/cfg_net.h"
+#include "mabdet/cfg_net.h"
 #include "mabdet/weights.h"
 
 namespace mabdet::cli {

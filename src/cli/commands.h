@@ -18,4 +18,5 @@ int detbench(const Args& a);
 int init(const Args& a);    // cmd_weights.cpp
 int layout(const Args& a);
 int dump(const Args& a);    // cmd_dump.cpp
+int fold(const Args& a);    // cmd_fold.cpp
 }  // namespace mabdet::cli

@@ -34,6 +34,7 @@ const Command kCommands[] = {
     {"init", mabdet::cli::init, "init CFG OUT.weights"},
     {"layout", mabdet::cli::layout, "layout CFG"},
     {"dump", mabdet::cli::dump, "dump CFG WEIGHTS IMAGE OUTDIR [--layers NAME|INDEX,...] [-out RESULTS.json]"},
+    {"fold", mabdet::cli::fold, "fold CFG WEIGHTS OUT.weights [OUT.cfg]"},
     {"version", version, "version"},
 };
 

@@ -9,7 +9,7 @@
 #include "mabdet/detector.h"
 #include "mabdet/network.h"
 
-namespace mabdet::cli {
+namespace mabdet {
 
 struct LoadedNet {
   std::optional<Detector> det;
@@ -31,4 +31,4 @@ inline LoadedNet load_cfg_net(const std::string& cfg) {
   return n;
 }
 
-}  // namespace mabdet::cli
+}  // namespace mabdet
