@@ -218,22 +218,28 @@ class Converter:
             raise ConvertError(f"{u.bn_prefix}: a BatchNorm cannot go into {layer.where()}'s norm {norm}")
 
     def mabn(self, layer, u, w, bn, var, eps, wname, p):
-        """MABN normalizes by sqrt(running_var) without subtracting a mean (the filters are
-        centred instead), so BN's mean is carried in beta; --mabn centred also centres the filters
-        now, which changes what the pretrained conv computes (docs/pretrained.md measures by how
-        much)."""
+        """MABN divides by sqrt(running_var + eps) where running_var is the second moment E[z^2] of
+        the conv output z (MABN.md: the filters are centred so that z has mean ~0), and subtracts no
+        mean. So the BN mean goes into beta, running_var gets BN's second moment var + mean^2, and
+        gamma is scaled by sqrt(var + mean^2 + eps) / sqrt(var + eps): the inference scale stays
+        gamma / sqrt(var + eps) exactly, and a training forward, which divides by the batch's
+        sqrt(E[z^2]) (empty buffers: warm-up uses batch statistics), starts where the source was.
+        --mabn centred keeps the centring the cfg asks for: the filters lose their mean at every
+        forward, so the net no longer computes what the source did (docs/pretrained.md)."""
         centralize = self.key(layer, "centralize", "1") not in ("0", "false")
         if self.mabn_mode == "exact" and centralize:
             raise ConvertError(f"{layer.where()}: --mabn exact needs centralize=0 on MABN convs (centring a "
                                f"pretrained filter changes its output); set it, or use --mabn centred")
+        mean = bn["running_mean"]
         a = bn["weight"] / np.sqrt(var + eps)
+        second = var + mean * mean
         self.put(layer, wname, w)
-        self.put(layer, p + "gamma", bn["weight"])
-        self.put(layer, p + "beta", bn["bias"] - bn["running_mean"] * a)
-        self.put(layer, p + "running_var", var)
+        self.put(layer, p + "gamma", a * np.sqrt(second + eps))
+        self.put(layer, p + "beta", bn["bias"] - mean * a)
+        self.put(layer, p + "running_var", second)
         if self.mabn_mode == "centred":
-            mean_w = w.reshape(w.shape[0], -1).mean(1)
-            self.notes.append(f"{layer.where()}: filters centred (mean |filter mean| {np.abs(mean_w).mean():.3g})")
+            mean_w = np.abs(w.reshape(w.shape[0], -1).mean(1))
+            self.notes.append(f"{layer.where()}: filters will be centred (mean |filter mean| {mean_w.mean():.3g})")
 
     def write(self, mabdet, cfg, out, mapped_layers):
         """The cfg's fresh weights (`mabdet init`) with every converted entry replaced."""
