@@ -3,6 +3,8 @@
 - the export of `mabdet classifier export` (layout: include/mabdet/classifier_export.h), memory-mapped;
 - a weights/checkpoint file (layout: include/mabdet/weights.h).
 """
+import os
+
 import numpy as np
 
 EXPORT_MAGIC = b"MABDSHP\0"
@@ -48,8 +50,9 @@ class Export:
 
 
 class Weights:
-    """layers: one dict per cfg layer, {"type", "entries": {name: array or int}}; velocity: the
-    optimizer's momentum buffers in net.params() order (None if the file has none)."""
+    """layers: one dict per cfg layer, {"type", "entries": {name: array or int}, "kinds": {name:
+    'P' param | 'S' state tensor | 'C' counter}}; velocity: the optimizer's momentum buffers in
+    net.params() order (None if the file has none). save() writes the file back (version 2)."""
 
     def __init__(self, path):
         self.path = path
@@ -62,20 +65,49 @@ class Weights:
         if version not in (1, 2):
             raise SystemExit(f"{path}: weights format version {version} is not supported (this script reads 1 and 2)")
         self.steps, self.images_seen = self._pod("<i8"), self._pod("<i8")
+        self.rng, self.data_epoch, self.data_index = [0, 0, 0, 0], 0, 0
         if version >= 2:  # the Context's rng state and the data position (epoch, index)
             self.rng = [self._pod("<u8") for _ in range(4)]
             self.data_epoch, self.data_index = self._pod("<i8"), self._pod("<i8")
         self.layers = []
         for _ in range(self._pod("<u4")):
             kind_name = self._str()
-            entries = {}
+            entries, kinds = {}, {}
             for _ in range(self._pod("<u4")):
                 kind, name = chr(self._pod("u1")), self._str()
                 entries[name] = self._floats() if kind in "PS" else self._pod("<i8")
-            self.layers.append({"type": kind_name, "entries": entries})
+                kinds[name] = kind
+            self.layers.append({"type": kind_name, "entries": entries, "kinds": kinds})
         self.velocity = [self._floats() for _ in range(self._pod("<u4"))] if flags & 1 else None
         if self._bytes(4) != b"END!":
             raise SystemExit(f"{path}: corrupt file (no end marker where expected)")
+
+    def save(self, path):
+        """Writes these layers (sizes as they are now) as a version 2 file; the momentum buffers are
+        left out, so the result starts a run (or resumes its schedule at `steps`) with zero momentum.
+        Written to PATH.tmp and renamed, so a failed write never leaves a half file under PATH."""
+        out = [WEIGHTS_MAGIC, np.array([2, 0], "<u4").tobytes(), np.array([self.steps, self.images_seen], "<i8").tobytes(),
+               np.array(self.rng, "<u8").tobytes(), np.array([self.data_epoch, self.data_index], "<i8").tobytes(),
+               np.array([len(self.layers)], "<u4").tobytes()]
+
+        def s(text):
+            b = text.encode()
+            return np.array([len(b)], "<u4").tobytes() + b
+
+        for layer in self.layers:
+            out += [s(layer["type"]), np.array([len(layer["entries"])], "<u4").tobytes()]
+            for name, v in layer["entries"].items():
+                kind = layer["kinds"][name]
+                out += [kind.encode(), s(name)]
+                if kind == "C":
+                    out.append(np.array([v], "<i8").tobytes())
+                else:
+                    a = np.ascontiguousarray(v, dtype="<f4").ravel()
+                    out += [np.array([a.size], "<u8").tobytes(), a.tobytes()]
+        out.append(b"END!")
+        with open(path + ".tmp", "wb") as f:
+            f.write(b"".join(out))
+        os.replace(path + ".tmp", path)
 
     def _bytes(self, n):
         if self._o + n > len(self._d):

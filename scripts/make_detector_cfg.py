@@ -165,22 +165,24 @@ def small_cfgs():
 def torchvision_cfg():
     # torchvision's maskrcnn_resnet50_fpn as built without pretrained weights (BatchNorm in the
     # backbone, no norm in FPN and heads, TwoMLPHead, unaligned RoIAlign with 2 samples, its anchor
-    # rounding and level rule, smooth L1 with beta 1/9, 2000 proposals), for bench/detector.sh.
+    # rounding and level rule, smooth L1 with beta 1/9, 2000 proposals, its small-box removal in
+    # the RPN (1e-3) and the box head (1e-2), its mask paste), for bench/detector.sh and the
+    # whole-model parity test against torchvision (tests/scripts/torchvision_parity.sh).
     header = ["# Mask R-CNN R50-FPN laid out as torchvision's maskrcnn_resnet50_fpn (weights=None), for",
-              "# bench/detector.sh. Written by scripts/make_detector_cfg.py.",
+              "# bench/detector.sh and tests/scripts/torchvision_parity.sh. Written by scripts/make_detector_cfg.py.",
               "[net]", "batch=2", "subdivisions=1", "width=800", "height=800", "channels=3", "classes=5",
               "min_size=800", "max_size=1333", "test_size=800", "learning_rate=0.02", "momentum=0.9",
-              "decay=0.0001", "max_batches=1", "seed=1", "norm=bn"]
+              "decay=0.0001", "max_batches=1", "seed=1", "norm=bn", "mask_paste=torchvision"]
     plain = {"norm": "none"}
     body = resnet50() + fpn(256, **plain)
     body += sec("rpn", name="rpn", **{"from": "p2,p3,p4,p5,p6"}, anchor_style="torchvision", smooth_l1_beta="0.111111",
-                pre_nms_topk_train=2000, post_nms_topk_train=2000)
+                pre_nms_topk_train=2000, post_nms_topk_train=2000, min_size=0.001)
     body += sec("roi_sampler", name="rois", **{"from": "rpn,rpn:image"})
     body += sec("roi_align", name="boxf", **{"from": "rois,rois:image,p2,p3,p4,p5"}, output=7, sampling_ratio=2,
                 aligned=0, level_style="torchvision")
     body += sec("connected", output=1024, activation="relu") + sec("connected", output=1024, activation="relu")
     body += sec("box_predictor", name="box", **{"from": "-1,rois,rois:image,rois:labels,rois:gt"},
-                smooth_l1_beta="0.111111")
+                smooth_l1_beta="0.111111", min_size=0.01)
     body += sec("roi_align", name="maskf", **{"from": "box,box:image,p2,p3,p4,p5"}, output=14, sampling_ratio=2,
                 aligned=0, level_style="torchvision")
     for k in range(4):

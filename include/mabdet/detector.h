@@ -35,6 +35,8 @@ class Detector {
   const std::string& cfg_path() const { return path_; }
   int classes() const { return classes_; }
   bool has_masks() const { return mask_layer_ >= 0; }
+  // [net] mask_paste=detectron2 (default: paste_mask) | torchvision (paste_mask_torchvision).
+  bool torchvision_paste() const { return tv_paste_; }
   // Runs inference on an assembled batch; out[i] holds image i's detections, best first.
   // bitmaps: also fill Detection::bitmap (for drawing).
   void detect(Context& ctx, const Batch& b, std::vector<std::vector<Detection>>& out, bool bitmaps = false);
@@ -44,12 +46,19 @@ class Detector {
   AugmentCfg aug_;
   std::unique_ptr<Network> net_;
   int box_layer_ = -1, mask_layer_ = -1, classes_ = 0;
+  bool tv_paste_ = false;
 };
 
 // Pastes an M x M mask of probabilities into an h x w image (row-major 0/1 out) over `box`
 // (original image pixels): each pixel centre inside the box is sampled bilinearly from the mask
 // (outside it counts as 0), as Detectron2's paste_masks_in_image, and kept where >= threshold.
 void paste_mask(const float* mask, int M, const float box[4], int h, int w, float threshold, uint8_t* out);
+
+// torchvision's paste_masks_in_image, for parity with its models: the mask padded by one zero
+// pixel and its box grown to match, the box truncated to whole pixels (+1 wide), the mask
+// bilinearly resized to that size (align_corners=False) and kept where > threshold. Coarser than
+// paste_mask: the truncation shifts masks by up to a pixel.
+void paste_mask_torchvision(const float* mask, int M, const float box[4], int h, int w, float threshold, uint8_t* out);
 
 // Detections of a whole split in COCO form (category ids from the dataset).
 struct CocoDataset;

@@ -110,6 +110,11 @@ class Layer {
 
   virtual std::vector<Param> params() { return {}; }
   virtual std::vector<State> state() { return {}; }
+  // The inference form of a weighted layer whose norm is affine at inference (bn, frozen_bn, brn,
+  // mabn, a bias): the weights as its forward uses them (centred when centralize=1) with the norm's
+  // per-channel scale multiplied in, into `weights` (the layer's weight shape), and the shift into
+  // `bias` (1 x channels). False, and nothing written, when there is nothing such to fold.
+  virtual bool fold_norm(Tensor& weights, Tensor& bias) const { return false; }
   // Loss layers report the loss of the last forward (already scaled as ctx.loss_scale says).
   virtual bool is_loss() const { return false; }
   virtual double loss() const { return 0; }

@@ -15,4 +15,8 @@ int train(const Args& a);   // the detector: cmd_detector.cpp
 int detect(const Args& a);
 int map(const Args& a);
 int detbench(const Args& a);
+int init(const Args& a);    // cmd_weights.cpp
+int layout(const Args& a);
+int dump(const Args& a);    // cmd_dump.cpp
+int fold(const Args& a);    // cmd_fold.cpp
 }  // namespace mabdet::cli

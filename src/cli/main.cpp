@@ -31,6 +31,10 @@ const Command kCommands[] = {
     {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
     {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K --height H]"},
     {"databench", mabdet::cli::databench, "databench DATAFILE [--split train|val --threads T --batch B --batches N --min-size S --max-size L --seed K]"},
+    {"init", mabdet::cli::init, "init CFG OUT.weights"},
+    {"layout", mabdet::cli::layout, "layout CFG"},
+    {"dump", mabdet::cli::dump, "dump CFG WEIGHTS IMAGE OUTDIR [--layers NAME|INDEX,...] [-out RESULTS.json]"},
+    {"fold", mabdet::cli::fold, "fold CFG WEIGHTS OUT.weights [OUT.cfg]"},
     {"version", version, "version"},
 };
 

@@ -15,6 +15,9 @@ Detector Detector::from_file(const std::string& cfg_path) {
   if (sections.empty() || sections[0].type() != "net") fail(cfg_path, ": the first section must be [net]");
   // Read before the Network checks that every [net] key was used.
   d.aug_ = augment_cfg_from(sections[0]);
+  const std::string paste = sections[0].get_str("mask_paste", "detectron2");
+  if (paste != "detectron2" && paste != "torchvision") sections[0].fail_key("mask_paste", "must be detectron2 or torchvision");
+  d.tv_paste_ = paste == "torchvision";
   d.net_ = std::make_unique<Network>(sections);
   bool rpn = false;
   for (size_t i = 0; i < d.net_->size(); ++i) {
@@ -50,6 +53,43 @@ void paste_mask(const float* mask, int M, const float box[4], int h, int w, floa
   }
 }
 
+void paste_mask_torchvision(const float* mask, int M, const float box[4], int h, int w, float threshold,
+                            uint8_t* out) {
+  std::fill(out, out + size_t(h) * w, uint8_t(0));
+  // expand_masks / expand_boxes: one pixel of zeros around the mask, the box scaled by (M+2)/M.
+  const int P = M + 2;
+  std::vector<float> padded(size_t(P) * P, 0.f);
+  for (int y = 0; y < M; ++y) std::copy(mask + size_t(y) * M, mask + size_t(y + 1) * M, padded.begin() + size_t(y + 1) * P + 1);
+  const float scale = float(P) / float(M);
+  const float hw = (box[2] - box[0]) * 0.5f * scale, hh = (box[3] - box[1]) * 0.5f * scale;
+  const float cx = (box[2] + box[0]) * 0.5f, cy = (box[3] + box[1]) * 0.5f;
+  // .to(torch.int32) truncates toward zero.
+  const int bx0 = int(cx - hw), by0 = int(cy - hh), bx1 = int(cx + hw), by1 = int(cy + hh);
+  const int bw = std::max(bx1 - bx0 + 1, 1), bh = std::max(by1 - by0 + 1, 1);
+  // F.interpolate(bilinear, align_corners=False): source = (dst + 0.5) * in/out - 0.5, at least 0.
+  auto source = [](int dst, int in, int outn, int& i0, int& i1, float& f) {
+    const float s = std::max((float(dst) + 0.5f) * (float(in) / float(outn)) - 0.5f, 0.f);
+    i0 = std::min(int(s), in - 1);
+    i1 = std::min(i0 + 1, in - 1);
+    f = s - float(i0);
+  };
+  const int x0 = std::max(bx0, 0), x1 = std::min(bx1 + 1, w), y0 = std::max(by0, 0), y1 = std::min(by1 + 1, h);
+  for (int y = y0; y < y1; ++y) {
+    int v0, v1;
+    float fv;
+    source(y - by0, P, bh, v0, v1, fv);
+    for (int x = x0; x < x1; ++x) {
+      int u0, u1;
+      float fu;
+      source(x - bx0, P, bw, u0, u1, fu);
+      const float* r0 = padded.data() + size_t(v0) * P;
+      const float* r1 = padded.data() + size_t(v1) * P;
+      const float p = (1 - fv) * ((1 - fu) * r0[u0] + fu * r0[u1]) + fv * ((1 - fu) * r1[u0] + fu * r1[u1]);
+      out[size_t(y) * w + x] = p > threshold;
+    }
+  }
+}
+
 void Detector::detect(Context& ctx, const Batch& b, std::vector<std::vector<Detection>>& out, bool bitmaps) {
   const bool was = ctx.train;
   ctx.train = false;
@@ -74,7 +114,8 @@ void Detector::detect(Context& ctx, const Batch& b, std::vector<std::vector<Dete
     if (masks && masks->n() == boxes.n()) {
       const int M = masks->h(), h = plan.in_h, w = plan.in_w;
       rowmajor.resize(size_t(h) * w);
-      paste_mask(masks->data() + size_t(d) * M * M, M, det.box, h, w, 0.5f, rowmajor.data());
+      (tv_paste_ ? paste_mask_torchvision : paste_mask)(masks->data() + size_t(d) * M * M, M, det.box, h, w, 0.5f,
+                                                        rowmajor.data());
       colmajor.resize(rowmajor.size());
       for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) colmajor[size_t(x) * h + y] = rowmajor[size_t(y) * w + x];

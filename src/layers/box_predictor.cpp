@@ -29,6 +29,8 @@ struct BoxPredCfg {
   bool agnostic = false;  // one set of deltas for every class
   BoxCoder coder;
   float beta = 0.f, box_weight = 1.f, score_thresh = 0.05f, nms = 0.5f;
+  float min_size = 0.f;  // torchvision drops detections narrower or lower than 0.01 px; 0 keeps all
+
   int detections = 100;
 };
 
@@ -204,6 +206,7 @@ class BoxPredictor : public Layer {
           b[1] = std::clamp(b[1], 0.f, float(ih));
           b[3] = std::clamp(b[3], 0.f, float(ih));
           if (!(std::isfinite(b[0]) && std::isfinite(b[1]) && std::isfinite(b[2]) && std::isfinite(b[3]))) continue;
+          if (!(b[2] - b[0] >= c_.min_size && b[3] - b[1] >= c_.min_size)) continue;
           cb_.insert(cb_.end(), b, b + 4);
           cs_.push_back(s);
           cc_.push_back(k);
@@ -272,6 +275,8 @@ std::unique_ptr<Layer> make_box_predictor(const Scope& cfg, const std::vector<Sh
   c.nms = sec.get_float("nms", 0.5f);
   if (!(c.nms > 0 && c.nms <= 1)) sec.fail_key("nms", "must be in (0, 1]");
   c.detections = positive_key(sec, "detections", 100);
+  c.min_size = sec.get_float("min_size", 0.f);
+  if (!(c.min_size >= 0)) sec.fail_key("min_size", "must be >= 0 (0: keep every box)");
   const size_t feat = in.at(0).chw();
   if (feat == 0 || feat > size_t(kMaxKey) * 64) sec.fail_section(cat("features per RoI: ", feat));
   return reshaped(sec, std::make_unique<BoxPredictor>(c, int(feat), rng), in);

@@ -49,6 +49,12 @@ class Connected : public Layer {
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
   std::vector<State> state() override { return tail_.state(); }
 
+  bool fold_norm(Tensor& weights, Tensor& bias) const override {
+    MABDET_ASSERT(weights_.device() == Device::CPU, "fold_norm runs on the host");
+    weights.reshape(weights_.shape());
+    return tail_.fold(weights_.data(), 1, inputs_, weights, bias);
+  }
+
  private:
   int inputs_, outputs_;
   NormAct tail_;

@@ -117,6 +117,17 @@ class Convolutional : public Layer {
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
   std::vector<State> state() override { return tail_.state(); }
 
+  bool fold_norm(Tensor& weights, Tensor& bias) const override {
+    MABDET_ASSERT(weights_.device() == Device::CPU, "fold_norm runs on the host");
+    weights.reshape(weights_.shape());
+    const float* w = weights_.data();
+    if (centralize_) {  // the very centring the forward applies
+      ops::center_rows(Device::CPU, filters_, k(), weights_.data(), weights.data());
+      w = weights.data();
+    }
+    return tail_.fold(w, 1, k(), weights, bias);
+  }
+
  private:
   // Small maps (RoI heads: hundreds of 7x7 or 14x14 inputs) run B images per gemm, their im2col
   // columns side by side, since one gemm per image of a few dozen columns leaves BLAS idle.

@@ -75,6 +75,12 @@ class Deconvolutional : public Layer {
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
   std::vector<State> state() override { return tail_.state(); }
 
+  bool fold_norm(Tensor& weights, Tensor& bias) const override {
+    MABDET_ASSERT(weights_.device() == Device::CPU, "fold_norm runs on the host");
+    weights.reshape(weights_.shape());  // (Cin, F, kh, kw): channel f owns kh*kw values per input
+    return tail_.fold(weights_.data(), in_c_, int(weights_.shape().plane()), weights, bias);
+  }
+
  private:
   int k() const { return filters_ * geom_.kh * geom_.kw; }  // rows of the column matrix
 

@@ -38,6 +38,22 @@ const Tensor& NormAct::backward(Context& ctx, const Tensor& out, const Tensor& d
   return dpre_;
 }
 
+bool NormAct::fold(const float* w, int outer, int inner, Tensor& weights, Tensor& bias) const {
+  Tensor scale, shift;
+  if (!norm_->inference_affine(scale, shift)) return false;
+  const int F = int(scale.size());
+  MABDET_ASSERT(weights.size() == size_t(outer) * F * inner, "fold: ", weights.size(), " weights for ", outer, "x", F,
+                "x", inner);
+  for (int o = 0; o < outer; ++o)
+    for (int f = 0; f < F; ++f) {
+      const size_t at = (size_t(o) * F + f) * inner;
+      for (int j = 0; j < inner; ++j) weights[at + j] = w[at + j] * scale[f];
+    }
+  bias.reshape(1, F);
+  bias.copy_from(shift);
+  return true;
+}
+
 static std::string prefixed(const std::string& name) {
   return name.rfind("norm.", 0) == 0 ? name : "norm." + name;
 }

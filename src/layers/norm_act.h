@@ -29,6 +29,10 @@ class NormAct {
   std::vector<Param> params();
   std::vector<State> state();
   const Norm& norm() const { return *norm_; }
+  // Layer::fold_norm for weights `w` in which output channel f owns values (o * F + f) * inner + j
+  // for o < outer, j < inner (a conv: outer 1; a deconv: outer = input channels). `w` may alias
+  // `weights`, which must already have the layer's weight shape.
+  bool fold(const float* w, int outer, int inner, Tensor& weights, Tensor& bias) const;
   ops::Act act() const { return act_; }
 
  private:
