@@ -90,7 +90,8 @@ def heads(ch, fc, classes, rpn, roi, mask, box_convs=4):
                     sampling_ratio=0)
         for k in range(4):
             body += conv(ch, 3, 1)
-        body += sec("deconvolutional", filters=ch, size=2, stride=2, activation="relu")
+        # The upsampling deconv has no norm in Detectron2, torchvision and maskrcnn-benchmark alike.
+        body += sec("deconvolutional", filters=ch, size=2, stride=2, activation="relu", norm="none")
         body += sec("mask_predictor", name="mask", **{"from": "-1,box,box:image,box:classes,box:gt"})
     return body
 
