@@ -4,7 +4,12 @@
 #include <string>
 #include <vector>
 
+namespace mabdet {
+class Comm;
+}
 namespace mabdet::cli {
+// The process's communicator (main.cpp makes it before any command runs).
+Comm& world();
 using Args = std::vector<std::string>;
 int classifier(const Args& a);
 int bench(const Args& a);
