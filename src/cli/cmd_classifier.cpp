@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "mabdet/classifier.h"
 #include "mabdet/classifier_export.h"
+#include "mabdet/comm.h"
 #include "mabdet/error.h"
 
 namespace mabdet::cli {
@@ -38,10 +39,12 @@ int classifier(const Args& a) {
   if (a[0] == "train") {
     if (pos.size() < 2 || pos.size() > 3) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N]");
     if (pos.size() == 3) opt.weights = pos[2];
+    opt.comm = &world();
     std::string out = classifier_train(pos[0], pos[1], opt);
-    classifier_valid(pos[0], pos[1], out, false);
+    if (world().rank() == 0) classifier_valid(pos[0], pos[1], out, false);  // the weights rank 0 wrote
     return 0;
   }
+  if (world().size() > 1) fail("classifier ", a[0], " runs in one process; start it without mpirun");
   if (a[0] == "valid") {
     if (pos.size() != 3 || opt.stop_after >= 0) fail("usage: mabdet classifier valid CFG DATA WEIGHTS");
     classifier_valid(pos[0], pos[1], pos[2], true);
