@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the doctest suite, then every reference script in tests/scripts/ (each exits 0 on pass).
+# Runs the doctest suite, then every reference script in tests/scripts/ (each exits 0 on pass,
+# 77 when what it needs is absent: skipped, as automake counts it).
 # Ends with one plain "tests: N passed, M failed, K skipped" line counting doctest cases and scripts
 # together; skipped cases (a CUDA case without a GPU, ../shared extras without ../shared) are
 # named above it and never counted as passed.
@@ -22,7 +23,10 @@ for s in tests/scripts/*.sh; do
   [ -e "$s" ] || continue
   echo "=== $s"
   start=$(date +%s)
-  if bash "$s"; then passed=$((passed + 1)); r=ok; else failed=$((failed + 1)); r=FAILED; fi
+  bash "$s"; rc=$?
+  if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); r=ok
+  elif [ "$rc" -eq 77 ]; then skipped=$((skipped + 1)); r=skipped; echo "skipped: $s"
+  else failed=$((failed + 1)); r=FAILED; fi
   echo "=== $s: $r ($(( $(date +%s) - start ))s)"
 done
 echo "tests: $passed passed, $failed failed, $skipped skipped"

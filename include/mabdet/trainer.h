@@ -42,10 +42,14 @@ struct TrainOptions {
 // checkpoint. Norm state that is not synchronized (bn's running statistics, MABN's buffers) stays
 // per rank; checkpoints hold rank 0's, as PyTorch's DDP keeps rank 0's buffers.
 
+// Where rank `rank` > 0 keeps its own norm state of checkpoint `weights_path`.
+std::string rank_state_path(const std::string& weights_path, int rank);
+
 class Trainer {
  public:
   Trainer(Network& net, Context& ctx);
-  // Restores weights, state, optimizer momentum and progress from a checkpoint.
+  // Restores weights, state, optimizer momentum and progress from a checkpoint (rank r > 0 of a
+  // data-parallel run: then its norm state from WEIGHTS.rankR when that is of the same step).
   void resume(const std::string& weights_path);
   // Trains until config().max_batches steps are done. Returns the mean loss of the last step.
   double run(const SubBatchSource& load, const TrainOptions& opt);

@@ -37,7 +37,7 @@ const Command kCommands[] = {
     {"detect", mabdet::cli::detect, "detect CFG WEIGHTS IMAGE|FOLDER... [-thresh T] [-out RESULTS.json] [-outdir DIR]"},
     {"map", mabdet::cli::map, "map CFG DATA WEIGHTS [--json RESULTS.json] [--batch N]"},
     {"classifier", mabdet::cli::classifier,
-     "classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | classifier valid CFG DATA WEIGHTS\n"
+     "classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] [--log-every N] | classifier valid CFG DATA WEIGHTS\n"
      "         | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]",
      true},
     {"detbench", mabdet::cli::detbench, "detbench CFG [--train-size S] [--images N] [--test-size HxW] [--iters K]"},

@@ -117,8 +117,27 @@ Trainer::Trainer(Network& net, Context& ctx)
   net_.zero_grads();
 }
 
+std::string rank_state_path(const std::string& weights_path, int rank) { return cat(weights_path, ".rank", rank); }
+
 void Trainer::resume(const std::string& weights_path) {
   progress_ = load_weights(weights_path, net_, &sgd_.velocity());
+  // Ranks > 0 of a data-parallel run take their own norm state (bn's running statistics, MABN's
+  // buffers and counter) from their file of the same save; without it they start from rank 0's.
+  const int rank = comm_rank(ctx_.comm);
+  if (rank > 0) {
+    const std::string own = rank_state_path(weights_path, rank);
+    std::error_code ec;
+    if (std::filesystem::exists(own, ec)) {
+      const Progress p = load_weights(own, net_, &sgd_.velocity());
+      if (p.steps != progress_.steps) {
+        std::fprintf(stderr, "mabdet: rank %d: %s is of step %lld, %s of step %lld: taking rank 0's norm state\n", rank,
+                     own.c_str(), (long long)p.steps, weights_path.c_str(), (long long)progress_.steps);
+        load_weights(weights_path, net_, &sgd_.velocity());
+      }
+    } else {
+      std::fprintf(stderr, "mabdet: rank %d: no %s: this rank's norm state starts from rank 0's\n", rank, own.c_str());
+    }
+  }
   if (progress_.has_stream) {
     for (int k = 0; k < 4; ++k) ctx_.rng.state()[k] = progress_.rng[k];
     ctx_.data_epoch = progress_.data_epoch;
@@ -196,7 +215,10 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
       fail("step ", progress_.steps, ": the weights of ", bad, " are not finite after the update (lr ",
            learning_rate_at(c, progress_.steps - 1), "); training stopped without saving: ", kept());
     last_saved = path;  // every rank knows what rank 0 wrote, for the messages
-    if (!root) return;
+    if (!root) {  // this rank's own norm state, for an exact resume (resume() reads it)
+      save(rank_state_path(path, plan.rank));
+      return;
+    }
     if (!cleaned) {
       for (const std::string& f : remove_stale_temps(opt.backup_dir, started))
         std::fprintf(stderr, "removed %s (left by a save that was killed)\n", f.c_str());
