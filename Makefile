@@ -167,8 +167,8 @@ $(BUILD)/fuzz_%: fuzz/fuzz_%.cpp fuzz/fuzz_util.h $(LIB)
 fuzz-smoke: all fuzz
 	bash fuzz/smoke.sh
 
-bench: all
-	bash scripts/run_bench.sh
+bench: all $(TEST_MPI_BIN)
+	MABDET_MPI=$(TEST_MPI_BIN) bash scripts/run_bench.sh
 
 torchcheck: all
 	MABDET=$(BIN) bash scripts/torch_claim_check.sh

@@ -40,16 +40,19 @@ struct TrainOptions {
 // rank 0 alone logs, probes the backup folder and writes checkpoints, and the ranks agree on
 // stopping (a signal on any rank stops all at the same step). Every rank resumes from the same
 // checkpoint. Norm state that is not synchronized (bn's running statistics, MABN's buffers) stays
-// per rank; checkpoints hold rank 0's, as PyTorch's DDP keeps rank 0's buffers.
+// per rank: NAME_last/_final.weights hold rank 0's (what inference uses, as PyTorch's DDP keeps
+// rank 0's buffers), and rank r > 0 saves the same step with its own state beside it
+// (rank_state_path), which its resume reads.
 
-// Where rank `rank` > 0 keeps its own norm state of checkpoint `weights_path`.
+// Where rank `rank` > 0 keeps its own norm state of checkpoint `weights_path`:
+// NAME.weights -> NAME.rankR.weights.
 std::string rank_state_path(const std::string& weights_path, int rank);
 
 class Trainer {
  public:
   Trainer(Network& net, Context& ctx);
   // Restores weights, state, optimizer momentum and progress from a checkpoint (rank r > 0 of a
-  // data-parallel run: then its norm state from WEIGHTS.rankR when that is of the same step).
+  // data-parallel run: then its norm state from rank_state_path() when that is of the same step).
   void resume(const std::string& weights_path);
   // Trains until config().max_batches steps are done. Returns the mean loss of the last step.
   double run(const SubBatchSource& load, const TrainOptions& opt);

@@ -117,7 +117,14 @@ Trainer::Trainer(Network& net, Context& ctx)
   net_.zero_grads();
 }
 
-std::string rank_state_path(const std::string& weights_path, int rank) { return cat(weights_path, ".rank", rank); }
+// NAME.weights -> NAME.rankR.weights: still a .weights file, so its save's temporary is one that
+// remove_stale_temps() recognizes.
+std::string rank_state_path(const std::string& weights_path, int rank) {
+  const std::string ext = ".weights";
+  const bool has_ext = weights_path.size() > ext.size() && weights_path.compare(weights_path.size() - ext.size(), ext.size(), ext) == 0;
+  return has_ext ? cat(weights_path.substr(0, weights_path.size() - ext.size()), ".rank", rank, ext)
+                 : cat(weights_path, ".rank", rank);
+}
 
 void Trainer::resume(const std::string& weights_path) {
   progress_ = load_weights(weights_path, net_, &sgd_.velocity());

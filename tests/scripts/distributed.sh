@@ -108,6 +108,7 @@ $diffw one_mabn4/mabn4_final.weights two_mabnsync/mabnsync_final.weights --tol 1
 cfg mabn 2 8 "mabn_warmup=0" > res.cfg
 train2 straight res.cfg
 train2 part res.cfg --stop-after 3
+[ -s part/res_last.weights ] && [ -s part/res_last.rank1.weights ] || { echo "resume: rank 0's or rank 1's checkpoint missing"; ls part; exit 1; }
 mpi 2 "$bin" classifier train res.cfg part.data part/res_last.weights --log-every 1 > resumed.log 2>&1
 grep -q "^resumed part/res_last.weights at step 3" resumed.log || { echo "resume: no resume line"; cat resumed.log; exit 1; }
 cmp straight/res_final.weights part/res_final.weights || { echo "resume: a resumed 2-rank run ended elsewhere"; exit 1; }
