@@ -20,4 +20,5 @@ int train(const Args& a);   // the detector: cmd_detector.cpp
 int detect(const Args& a);
 int map(const Args& a);
 int detbench(const Args& a);
+int commcheck(const Args& a);  // the communicator under mpirun: cmd_commcheck.cpp
 }  // namespace mabdet::cli

@@ -45,6 +45,7 @@ const Command kCommands[] = {
     {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
     {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K --height H]"},
     {"databench", mabdet::cli::databench, "databench DATAFILE [--split train|val --threads T --batch B --batches N --min-size S --max-size L --seed K]"},
+    {"commcheck", mabdet::cli::commcheck, "commcheck [--floats N]   (under mpirun: checks MPI / NCCL sums)", true},
     {"version", version, "version"},
 };
 

@@ -10,7 +10,8 @@
 # running statistics included, and mabn_sync_stats=1 over 2 x 2 equals mabn over 4 past warm-up.
 # Then: SIGKILL of one rank ends all of them with mpirun's message; a bad image read by one rank
 # stops both with the file named; a 2-rank run resumed from its checkpoint ends bit-identical to
-# the uninterrupted one, on the same loss curve; mpirun with a build without MPI is refused.
+# the uninterrupted one, on the same loss curve; commcheck's sums are exact; mpirun with a build
+# without MPI is refused.
 # Skipped (77) without an MPI build of mabdet (MABDET_MPI) or mpirun.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -151,6 +152,10 @@ timeout 60 bash -c ". '$here/lib/mpi.sh'; mpi 2 '$bin' classifier train bad.cfg 
 [ $rc -ne 0 ] || { echo "bad input: exit 0"; exit 1; }
 grep -qE "^mabdet: rank [01]/2: .*imgs/bad.ppm" bad.log || { echo "bad input: no message naming the file"; cat bad.log; exit 1; }
 [ "$(grep -c '^mabdet: rank' bad.log)" -eq 1 ] || { echo "bad input: one rank should have failed"; cat bad.log; exit 1; }
+
+# commcheck: exact sums through MPI, up to a buffer past one bucket.
+mpi 2 "$bin" commcheck --floats 5000000 > commcheck.log 2>&1 || { echo "commcheck failed"; cat commcheck.log; exit 1; }
+[ "$(grep -c ": ok$" commcheck.log)" -ge 6 ] || { echo "commcheck: expected 6 host cases (12 with a GPU)"; cat commcheck.log; exit 1; }
 
 # A build without MPI refuses to run as N copies.
 expect_error "this mabdet was built without MPI" mpi 2 "$plain" classifier train bn.cfg one_bn.data
