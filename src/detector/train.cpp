@@ -131,7 +131,9 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
   chart.spec.max_iteration = c.max_batches;
   double best = -1, avg_s = 0;
   int64_t steps_here = 0;
-  const bool tty = stdout_is_terminal();
+  // mpirun hands its ranks a pseudo-terminal even when its own output goes to a file: with
+  // several ranks, plain log lines only.
+  const bool tty = stdout_is_terminal() && !distributed(opt.comm);
   auto evaluate = [&](int64_t step) {
     EvalReport r = evaluate_detector(det, ctx, val, *gt, std::max(1, c.sub_batch()), opt.loader_threads);
     const double ap = 100 * r.bbox.stats[0];

@@ -10,7 +10,8 @@
 # running statistics included, and mabn_sync_stats=1 over 2 x 2 equals mabn over 4 past warm-up.
 # Then: SIGKILL of one rank ends all of them with mpirun's message; a bad image read by one rank
 # stops both with the file named; a 2-rank run resumed from its checkpoint ends bit-identical to
-# the uninterrupted one, on the same loss curve; commcheck's sums are exact; mpirun with a build
+# the uninterrupted one, on the same loss curve; the detector with sync_bn everywhere runs over 2
+# ranks (no hang on per-rank RoI batches); commcheck's sums are exact; mpirun with a build
 # without MPI is refused.
 # Skipped (77) without an MPI build of mabdet (MABDET_MPI) or mpirun.
 set -euo pipefail
@@ -152,6 +153,17 @@ timeout 60 bash -c ". '$here/lib/mpi.sh'; mpi 2 '$bin' classifier train bad.cfg 
 [ $rc -ne 0 ] || { echo "bad input: exit 0"; exit 1; }
 grep -qE "^mabdet: rank [01]/2: .*imgs/bad.ppm" bad.log || { echo "bad input: no message naming the file"; cat bad.log; exit 1; }
 [ "$(grep -c '^mabdet: rank' bad.log)" -eq 1 ] || { echo "bad input: one rank should have failed"; cat bad.log; exit 1; }
+
+# The detector over 2 ranks with sync_bn in backbone, FPN and heads (whose RoI batches differ
+# per rank, empty ones included): it runs to the end, rank 0 logs every term once per step.
+root=$(cd "$here/../.." && pwd)
+"$plain" gendata det --train 4 --val 2 --size 96 --seed 3 > /dev/null
+printf 'train_images=det/train\ntrain_json=det/annotations/instances_train.json\nnames=det/shapes.names\nbackup=detb\n' > det.data
+sed 's/^max_batches=.*/max_batches=2/; s/^norm=mabn/norm=sync_bn/; /^mabn_/d; s/^min_size=160/min_size=96/;
+     s/^test_size=160/test_size=96/' "$root/cfg/mask_rcnn_small_mabn2.cfg" > det.cfg
+mpi 2 "$bin" train det.cfg det.data --log-every 1 --loader-threads 0 --no-eval > det.log 2>&1 || { echo "detector: failed"; cat det.log; exit 1; }
+[ "$(grep -c '^step [12]/2 .* rpn_cls .* box_cls .* mask ' det.log)" -eq 2 ] || { echo "detector: log lines"; cat det.log; exit 1; }
+[ -s detb/det_final.weights ] && [ -s detb/det_final.rank1.weights ] || { echo "detector: checkpoints"; ls detb; exit 1; }
 
 # commcheck: exact sums through MPI, up to a buffer past one bucket.
 mpi 2 "$bin" commcheck --floats 5000000 > commcheck.log 2>&1 || { echo "commcheck failed"; cat commcheck.log; exit 1; }
