@@ -37,9 +37,9 @@ struct TrainOptions {
 
 // Data-parallel runs (ctx.comm with several ranks): every rank runs its shard of each step
 // (shard.h), the gradients are summed over the ranks before the update (bucketed all-reduce),
-// rank 0 alone logs, probes the backup folder and writes checkpoints, and the ranks agree on
-// stopping (a signal on any rank stops all at the same step). Every rank resumes from the same
-// checkpoint. Norm state that is not synchronized (bn's running statistics, MABN's buffers) stays
+// rank 0 alone logs and writes the checkpoints (every rank probes the backup folder), and the
+// ranks agree on stopping (a signal on any rank stops all at the same step). Every rank resumes
+// from the same checkpoint. Norm state that is not synchronized (bn's running statistics, MABN's buffers) stays
 // per rank: NAME_last/_final.weights hold rank 0's (what inference uses, as PyTorch's DDP keeps
 // rank 0's buffers), and rank r > 0 saves the same step with its own state beside it
 // (rank_state_path), which its resume reads.

@@ -204,7 +204,8 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
   const std::time_t started = std::time(nullptr);
   bool cleaned = false;
   const bool saving = !opt.backup_dir.empty();
-  if (saving && root) prepare_backup_dir(opt.backup_dir);
+  // Every rank: ranks > 0 write their own norm state there too, possibly on another machine.
+  if (saving) prepare_backup_dir(opt.backup_dir);
   std::string last_saved;
   // What a stop on bad numbers leaves behind, for its message.
   auto kept = [&] {
