@@ -169,6 +169,11 @@ mpi 2 "$bin" train det.cfg det.data --log-every 1 --loader-threads 0 --no-eval >
 mpi 2 "$bin" commcheck --floats 5000000 > commcheck.log 2>&1 || { echo "commcheck failed"; cat commcheck.log; exit 1; }
 [ "$(grep -c ": ok$" commcheck.log)" -ge 6 ] || { echo "commcheck: expected 6 host cases (12 with a GPU)"; cat commcheck.log; exit 1; }
 
-# A build without MPI refuses to run as N copies.
-expect_error "this mabdet was built without MPI" mpi 2 "$plain" classifier train bn.cfg one_bn.data
+# A build without MPI refuses to run as N copies (with MPI=1, make test's ./mabdet is itself the
+# MPI build: nothing to check then).
+if ldd "$plain" | grep -q libmpi; then
+  echo "$plain is an MPI build: the refusal of a build without MPI is not checked"
+else
+  expect_error "this mabdet was built without MPI" mpi 2 "$plain" classifier train bn.cfg one_bn.data
+fi
 echo "distributed: ok"
