@@ -222,9 +222,9 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
     if (!bad.empty())
       fail("step ", progress_.steps, ": the weights of ", bad, " are not finite after the update (lr ",
            learning_rate_at(c, progress_.steps - 1), "); training stopped without saving: ", kept());
-    last_saved = path;  // every rank knows what rank 0 wrote, for the messages
     if (!root) {  // this rank's own norm state, for an exact resume (resume() reads it)
       save(rank_state_path(path, plan.rank));
+      last_saved = path;  // what rank 0 wrote, for the messages
       return;
     }
     if (!cleaned) {
@@ -233,6 +233,7 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
       cleaned = true;
     }
     save(path);
+    last_saved = path;
     std::fprintf(stderr, "saved %s\n", path.c_str());
   };
   StopSignals signals;
