@@ -1,5 +1,5 @@
-// mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] [--log-every N] | classifier valid CFG DATA WEIGHTS
-//   | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]
+// mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] [--log-every N]
+//   | classifier valid CFG DATA WEIGHTS | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
