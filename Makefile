@@ -1,12 +1,15 @@
 # mabdet: one flat Makefile, darknet style.
-#   make [GPU=0|1] [OPENCV=0|1] [OPENMP=0|1] [DEBUG=0|1]   -> ./mabdet and libmabdet.a
-#   make test    builds and runs the test suite (doctest + reference scripts)
+#   make [GPU=0|1] [MPI=0|1] [OPENCV=0|1] [OPENMP=0|1] [DEBUG=0|1]   -> ./mabdet and libmabdet.a
+#   make test    builds and runs the test suite (doctest + reference scripts; the multi-process
+#                cases with an MPI build of mabdet: ./mabdet itself with MPI=1, else
+#                BUILD/mabdet-mpi when mpicxx exists)
 #   make bench   timings against PyTorch / pycocotools in the same run
 #   make torchcheck  the BN classifier runs redone in PyTorch on the same images (slow: 1-2 h)
 #   make deps    installs what a fresh Debian 12 machine lacks (apt-get, pip)
 #   make sanitize  the test suite on an ASan+UBSan(+LSan) build in build-san/ (reports fail it)
 #   make fuzz      libFuzzer targets (fuzz/*.cpp, clang) in build-fuzz/; make fuzz-smoke runs them
 GPU    ?= 0
+MPI    ?= 0
 OPENCV ?= 1
 OPENMP ?= 1
 DEBUG  ?= 0
@@ -42,7 +45,10 @@ ifeq ($(OPENCV),1)
   LDLIBS   += -lopencv_imgcodecs -lopencv_imgproc -lopencv_core
 endif
 
-LIB_SRCS := $(shell find src -name '*.cpp' ! -path 'src/cli/*' | sort)
+# src/dist/mpi and src/dist/nccl (the MPI and NCCL communicators) and the world each binary
+# picks are linked into the binary, not the library: libmabdet.a is the same with MPI=0 and 1.
+LIB_SRCS := $(shell find src -name '*.cpp' ! -path 'src/cli/*' ! -path 'src/dist/mpi/*' ! -path 'src/dist/nccl/*' \
+              ! -name world_single.cpp | sort)
 CLI_SRCS := $(sort $(wildcard src/cli/*.cpp))
 TEST_SRCS := $(sort $(wildcard tests/*.cpp))
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.cpp))
@@ -55,6 +61,22 @@ ifeq ($(GPU),1)
   CU_SRCS  := $(shell find src -name '*.cu' | sort)
 endif
 
+# MPI: OpenMPI's wrapper says where its headers and libraries are (Debian: libopenmpi-dev).
+MPICXX ?= mpicxx
+MPI_SRCS := $(sort $(wildcard src/dist/mpi/*.cpp))
+ifeq ($(GPU),1)
+  MPI_SRCS += $(sort $(wildcard src/dist/nccl/*.cpp))
+endif
+HAVE_MPICXX := $(shell command -v $(MPICXX) 2>/dev/null)
+ifneq ($(HAVE_MPICXX),)
+  MPI_CFLAGS := $(shell $(MPICXX) --showme:compile) -DOMPI_SKIP_MPICXX -DMPICH_SKIP_MPICXX  # the C API only
+  MPI_LIBS   := $(shell $(MPICXX) --showme:link) $(if $(filter 1,$(GPU)),-lnccl)
+else ifeq ($(MPI),1)
+  $(error MPI=1 needs $(MPICXX) (Debian: apt-get install libopenmpi-dev, or `make deps`))
+endif
+MPI_OBJS := $(MPI_SRCS:%.cpp=$(BUILD)/%.o)
+$(MPI_OBJS): CXXFLAGS += $(MPI_CFLAGS)
+
 # The default build puts ./mabdet and ./libmabdet.a at the root; another BUILD dir keeps its own.
 OUT := $(if $(filter build,$(BUILD)),.,$(BUILD))
 BIN := $(OUT)/mabdet
@@ -64,14 +86,41 @@ LIB_OBJS  := $(LIB_SRCS:%.cpp=$(BUILD)/%.o) $(CU_SRCS:%.cu=$(BUILD)/%.cu.o)
 CLI_OBJS  := $(CLI_SRCS:%.cpp=$(BUILD)/%.o)
 TEST_OBJS := $(TEST_SRCS:%.cpp=$(BUILD)/%.o)
 
+# The world communicator ./mabdet is linked with; a flag file notices a switch of MPI= in the
+# same build folder (the objects of both stay; the binary must be relinked).
+ifeq ($(MPI),1)
+  WORLD_OBJS := $(MPI_OBJS)
+  WORLD_LIBS := $(MPI_LIBS)
+else
+  WORLD_OBJS := $(BUILD)/src/dist/world_single.o
+  WORLD_LIBS :=
+endif
+MPI_FLAG := $(BUILD)/mpi.flag
+# The binary the multi-process tests run: ./mabdet in MPI builds, else a second link of the same
+# objects with the MPI world when mpicxx is there (seconds, not a second build), else none.
+ifeq ($(MPI),1)
+  TEST_MPI_BIN := $(BIN)
+else ifneq ($(HAVE_MPICXX),)
+  TEST_MPI_BIN := $(BUILD)/mabdet-mpi
+else
+  TEST_MPI_BIN :=
+endif
+
 all: $(BIN) $(LIB)
+
+$(MPI_FLAG): FORCE
+	@mkdir -p $(BUILD)
+	@echo "$(MPI)" | cmp -s - $@ || echo "$(MPI)" > $@
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN): $(CLI_OBJS) $(LIB)
-	$(CXX) $(LDFLAGS) -o $@ $(CLI_OBJS) $(LIB) $(LDLIBS)
+$(BIN): $(CLI_OBJS) $(WORLD_OBJS) $(LIB) $(MPI_FLAG)
+	$(CXX) $(LDFLAGS) -o $@ $(CLI_OBJS) $(WORLD_OBJS) $(LIB) $(LDLIBS) $(WORLD_LIBS)
+
+$(BUILD)/mabdet-mpi: $(CLI_OBJS) $(MPI_OBJS) $(LIB)
+	$(CXX) $(LDFLAGS) -o $@ $(CLI_OBJS) $(MPI_OBJS) $(LIB) $(LDLIBS) $(MPI_LIBS)
 
 $(BUILD)/mabdet_tests: $(TEST_OBJS) $(LIB)
 	$(CXX) $(LDFLAGS) -o $@ $(TEST_OBJS) $(LIB) $(LDLIBS)
@@ -96,8 +145,8 @@ $(BUILD)/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVFLAGS) -c $< -o $@
 
-test: all $(BUILD)/mabdet_tests
-	MABDET=$(BIN) bash scripts/run_tests.sh $(BUILD)/mabdet_tests
+test: all $(BUILD)/mabdet_tests $(TEST_MPI_BIN)
+	MABDET=$(BIN) MABDET_MPI=$(TEST_MPI_BIN) bash scripts/run_tests.sh $(BUILD)/mabdet_tests
 
 # The suite under ASan+UBSan with leak checking, -O1 so that it fits in CI; a sanitizer report makes
 # the binary exit non-zero and the run fail. MABDET/MABDET_TESTS point the scripts at these binaries.
@@ -118,8 +167,8 @@ $(BUILD)/fuzz_%: fuzz/fuzz_%.cpp fuzz/fuzz_util.h $(LIB)
 fuzz-smoke: all fuzz
 	bash fuzz/smoke.sh
 
-bench: all
-	bash scripts/run_bench.sh
+bench: all $(TEST_MPI_BIN)
+	MABDET_MPI=$(TEST_MPI_BIN) bash scripts/run_bench.sh
 
 torchcheck: all
 	MABDET=$(BIN) bash scripts/torch_claim_check.sh
@@ -133,5 +182,5 @@ lint:
 clean:
 	rm -rf $(BUILD) build-san build-fuzz mabdet libmabdet.a
 
-.PHONY: all test sanitize fuzz fuzz-targets fuzz-smoke bench torchcheck deps lint clean
+.PHONY: FORCE all test sanitize fuzz fuzz-targets fuzz-smoke bench torchcheck deps lint clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine lacks to build, test and benchmark mabdet.
-# Debian packages: build deps, plus python3-torch/torchvision/numpy for Debian's own python3
+# Debian packages: build deps (OpenMPI's headers, mpicxx and mpirun for `make MPI=1` and the
+# multi-process tests), plus python3-torch/torchvision/numpy for Debian's own python3
 # (reference fixtures and PyTorch benchmarks), clang and its sanitizer/libFuzzer runtime (`make
 # fuzz`), python3-pil for the fuzz seed images. PyPI (the first python3 on PATH, a pip-capable one):
 # pycocotools and faster-coco-eval, used only by reference tests and benchmarks.
 set -euo pipefail
 APT_PKGS="build-essential pkg-config libopencv-dev libstb-dev doctest-dev libopenblas-dev
-  nlohmann-json3-dev libsimdjson-dev libopenmpi-dev python3-torch python3-torchvision python3-numpy time
+  nlohmann-json3-dev libsimdjson-dev libopenmpi-dev openmpi-bin python3-torch python3-torchvision python3-numpy time
   clang libclang-rt-14-dev python3-pil"
 missing=""
 for p in $APT_PKGS; do

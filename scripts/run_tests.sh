@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the doctest suite, then every reference script in tests/scripts/ (each exits 0 on pass).
+# Runs the doctest suite, then every reference script in tests/scripts/ (each exits 0 on pass,
+# 77 when what it needs is absent: skipped, as automake counts it).
 # Ends with one plain "tests: N passed, M failed, K skipped" line counting doctest cases and scripts
 # together; skipped cases (a CUDA case without a GPU, ../shared extras without ../shared, a script
 # that exits 77 because what it compares against, e.g. /usr/bin/python3 with torch, is absent) are

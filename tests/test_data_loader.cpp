@@ -144,3 +144,55 @@ TEST_CASE("loader: epoch batches group by orientation, same count every epoch, e
   REQUIRE(ev.size() == 7);
   CHECK(ev[6] == std::vector<int64_t>{18, 19, 20});
 }
+
+// A data-parallel rank's loader: of every `period` batches (one step's sub-batches over all
+// ranks) it hands out `take` from `offset`, the very batches an unsharded loader gives under
+// those numbers, from a resumed start too, whatever the thread count; the ranks' shards together
+// are every batch exactly once.
+TEST_CASE("loader: shard of every step's batches for a data-parallel rank") {
+  TempDir tmp;
+  GenDataOptions g;
+  g.train = 9;
+  g.val = 2;
+  g.size = 64;
+  generate_dataset(tmp.path, g);
+  DataFile df = read_datafile(tmp / "shapes.data");
+  CocoDataset ds = load_split(df, "train", true);
+  AugmentCfg aug;
+  aug.min_sizes = {48, 64};
+  aug.max_size = 100;
+  LoaderOptions lo;
+  lo.batch_size = 1;
+  lo.seed = 3;
+  lo.threads = 0;
+  const std::vector<Batch> all = run(ds, aug, lo, 40);
+  for (int threads : {0, 2}) {
+    CAPTURE(threads);
+    std::vector<int> seen(40, 0);
+    for (int rank = 0; rank < 2; ++rank) {
+      LoaderOptions r = lo;
+      r.threads = threads;
+      r.shard_period = 4;  // subdivisions 4 over 2 ranks: 2 sub-batches each
+      r.shard_take = 2;
+      r.shard_offset = 2 * rank;
+      r.start_batch = 8;  // resumed at step 2
+      const std::vector<Batch> got = run(ds, aug, r, 16);
+      for (int k = 0; k < 16; ++k) {
+        const int64_t want = 8 + k / 2 * 4 + 2 * rank + k % 2;
+        CAPTURE(k);
+        CHECK(got[size_t(k)].number == want);
+        CHECK(same_batch(got[size_t(k)], all[size_t(want)]));
+        ++seen[size_t(want)];
+      }
+    }
+    for (int b = 8; b < 40; ++b) CHECK(seen[size_t(b)] == 1);
+  }
+  LoaderOptions bad = lo;
+  bad.shard_period = 4;
+  bad.start_batch = 6;
+  CHECK_THROWS_WITH_AS(BatchLoader(ds, aug, bad), doctest::Contains("start_batch 6 does not begin a shard period"), Error);
+  bad.start_batch = 0;
+  bad.shard_offset = 3;
+  bad.shard_take = 2;
+  CHECK_THROWS_WITH_AS(BatchLoader(ds, aug, bad), doctest::Contains("does not fit in its period"), Error);
+}

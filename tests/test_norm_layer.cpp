@@ -89,7 +89,7 @@ TEST_CASE("norm= and shared keys: errors name file:line and key") {
 }
 
 TEST_CASE("every norm: names, decay-free params, defaults") {
-  const std::vector<std::string> want = {"none", "bn", "frozen_bn", "gn", "brn", "mabn"};
+  const std::vector<std::string> want = {"none", "bn", "sync_bn", "frozen_bn", "gn", "brn", "mabn"};
   for (const std::string& name : want) {
     CAPTURE(name);
     auto n = test::norm_from_cfg("[convolutional]\ngn_groups=1\nnorm=" + name + "\n", 4);

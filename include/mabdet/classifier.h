@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "mabdet/comm.h"
 #include "mabdet/data/image_set.h"
 #include "mabdet/network.h"
 
@@ -126,8 +127,12 @@ struct ClassifierTrainOptions {
   int64_t stop_after = -1;
   int log_every = 50;
   int save_every = 0;  // 0: the .data file's save_every (default 1000)
+  // Data-parallel ranks (null: this process alone). Each rank reads its shard of every step
+  // from the same stream one process would read (mabdet/shard.h); rank 0 logs and saves.
+  Comm* comm = nullptr;
 };
-// Trains and returns the path of the final (or last, when stopped early) checkpoint.
+// Trains and returns the path of the final (or last, when stopped early) checkpoint (written
+// by rank 0; every rank returns the same path).
 std::string classifier_train(const std::string& cfg, const std::string& data, const ClassifierTrainOptions& opt);
 // Top-1 accuracy on the validation set.
 double classifier_valid(const std::string& cfg, const std::string& data, const std::string& weights, bool verbose);

@@ -8,6 +8,7 @@
 namespace mabdet {
 
 struct Batch;  // mabdet/data/batch.h
+class Comm;    // mabdet/comm.h
 
 struct Context {
   bool train = false;      // training forward (batch statistics, buffers advance) vs inference
@@ -26,6 +27,9 @@ struct Context {
   // Where the training data stream stands: the next image is data_index of epoch data_epoch.
   // Loaders advance it; checkpoints save it and resume restores it.
   int64_t data_epoch = 0, data_index = 0;
+  // The data-parallel ranks this process trains with (null: this process alone). The trainer
+  // sums gradients over them; sync_bn sums its statistics over them.
+  Comm* comm = nullptr;
 
   // Scratch memory shared by all layers (im2col columns, temporaries). Contents do not survive
   // from one call to the next; it grows to the largest request and is then reused.

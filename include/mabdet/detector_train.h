@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "mabdet/comm.h"
 #include "mabdet/detector.h"
 
 namespace mabdet {
@@ -17,6 +18,9 @@ struct DetTrainOptions {
   bool final_eval = true;   // print the COCO tables on val after the last step
   int log_every = 20;
   int loader_threads = 2;
+  // Data-parallel ranks (null: this process alone): each rank loads its shard of every step's
+  // batches (mabdet/shard.h); rank 0 alone logs, charts, evaluates and saves.
+  Comm* comm = nullptr;
 };
 // Returns the path of the checkpoint it ended with (NAME_final.weights, or NAME_last.weights
 // when stopped early). Chart and checkpoints go to the .data file's backup folder.

@@ -14,7 +14,7 @@ namespace mabdet {
 class Norm {
  public:
   virtual ~Norm() = default;
-  virtual std::string name() const = 0;  // "none" | "bn" | "frozen_bn" | "gn" | "brn" | "mabn"
+  virtual std::string name() const = 0;  // "none" | "bn" | "sync_bn" | "frozen_bn" | "gn" | "brn" | "mabn"
   // Called when the input shape changes; channels never change after construction.
   virtual void reshape(const Shape& s) {}
   // y = norm(x); ctx.train selects batch statistics (and advances buffers/counters) vs inference.

@@ -7,6 +7,7 @@
 #include "mabdet/cfg.h"
 #include "mabdet/file_check.h"
 #include "mabdet/ops.h"
+#include "mabdet/shard.h"
 #include "mabdet/trainer.h"
 #include "mabdet/weights.h"
 
@@ -25,10 +26,15 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   ClassifierData d = read_classifier_data(data);
   Network net = Network::from_file(cfg);
   check_net_for(net, d, cfg);
-  net.print_table(stderr);
-  std::fprintf(stderr, "seed %llu, threads: BLAS %d, OpenMP %d\n", (unsigned long long)net.config().seed,
-               ops::blas_threads(), ops::omp_threads());
+  const ShardPlan plan = shard_plan(net.config(), opt.comm);
+  if (is_root(opt.comm)) {
+    net.print_table(stderr);
+    std::fprintf(stderr, "%s\n", shard_line(net.config(), plan, opt.comm, cfg_uses_norm(cfg, "sync_bn")).c_str());
+    std::fprintf(stderr, "seed %llu, threads: BLAS %d, OpenMP %d\n", (unsigned long long)net.config().seed,
+                 ops::blas_threads(), ops::omp_threads());
+  }
   Context ctx;
+  ctx.comm = opt.comm;
   ctx.rng.seed_with(net.config().seed);
   Trainer trainer(net, ctx);
   if (!opt.weights.empty()) trainer.resume(opt.weights);
@@ -52,12 +58,18 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
     if (ctx.data_epoch > (INT64_MAX - epoch_size) / epoch_size)
       fail(opt.weights, ": data position epoch ", ctx.data_epoch, " is beyond any run (corrupt file?)");
   }
-  // The data position in the Context drives the stream, so a resumed run reads on where it stopped.
-  SubBatchSource load = [&](int64_t, int, Context& cx) -> const Tensor& {
-    const int64_t pos = cx.data_epoch * epoch_size + cx.data_index;
+  // The data position in the Context drives the stream, so a resumed run reads on where it
+  // stopped. It marks the start of a step on every rank; sub-batch `sub` of the step starts
+  // sub * sub_batch images further, and after the rank's last one the position moves on by the
+  // whole step (all ranks' images), as in one process.
+  int64_t step_start = 0;
+  SubBatchSource load = [&](int64_t, int sub, Context& cx) -> const Tensor& {
+    if (sub == plan.first_sub) step_start = cx.data_epoch * epoch_size + cx.data_index;
+    const int64_t pos = step_start + int64_t(sub) * c.sub_batch();
     sampler->train_batch(pos, c.sub_batch(), images, labels);
-    cx.data_epoch = (pos + c.sub_batch()) / epoch_size;
-    cx.data_index = (pos + c.sub_batch()) % epoch_size;
+    const int64_t next = sub == plan.first_sub + plan.subdivisions - 1 ? step_start + c.batch : pos + c.sub_batch();
+    cx.data_epoch = next / epoch_size;
+    cx.data_index = next % epoch_size;
     cx.labels = &labels;
     return images;
   };

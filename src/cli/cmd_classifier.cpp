@@ -1,5 +1,5 @@
-// mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | classifier valid CFG DATA WEIGHTS
-//   | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]
+// mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] [--log-every N]
+//   | classifier valid CFG DATA WEIGHTS | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -7,13 +7,14 @@
 #include "cli/commands.h"
 #include "mabdet/classifier.h"
 #include "mabdet/classifier_export.h"
+#include "mabdet/comm.h"
 #include "mabdet/error.h"
 
 namespace mabdet::cli {
 
 int classifier(const Args& a) {
   if (a.empty())
-    fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | valid CFG DATA WEIGHTS"
+    fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] [--log-every N] | valid CFG DATA WEIGHTS"
          " | export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]");
   std::vector<std::string> pos;
   ClassifierTrainOptions opt;
@@ -29,6 +30,11 @@ int classifier(const Args& a) {
       long long v = std::strtoll(a[++i].c_str(), &end, 10);
       if (a[i].empty() || *end || v < 1 || v > 1000000000) fail("--save-every: expected a step count in 1..1000000000, got '", a[i], "'");
       opt.save_every = int(v);
+    } else if (a[i] == "--log-every" && i + 1 < a.size()) {
+      char* end = nullptr;
+      long long v = std::strtoll(a[++i].c_str(), &end, 10);
+      if (a[i].empty() || *end || v < 1 || v > 1000000000) fail("--log-every: expected a step count in 1..1000000000, got '", a[i], "'");
+      opt.log_every = int(v);
     } else if (a[i].rfind("--", 0) == 0) {
       fail("classifier: unknown option '", a[i], "'");
     } else {
@@ -36,12 +42,14 @@ int classifier(const Args& a) {
     }
   }
   if (a[0] == "train") {
-    if (pos.size() < 2 || pos.size() > 3) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N]");
+    if (pos.size() < 2 || pos.size() > 3) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] [--log-every N]");
     if (pos.size() == 3) opt.weights = pos[2];
+    opt.comm = &world();
     std::string out = classifier_train(pos[0], pos[1], opt);
-    classifier_valid(pos[0], pos[1], out, false);
+    if (world().rank() == 0) classifier_valid(pos[0], pos[1], out, false);  // the weights rank 0 wrote
     return 0;
   }
+  if (world().size() > 1) fail("classifier ", a[0], " runs in one process; start it without mpirun");
   if (a[0] == "valid") {
     if (pos.size() != 3 || opt.stop_after >= 0) fail("usage: mabdet classifier valid CFG DATA WEIGHTS");
     classifier_valid(pos[0], pos[1], pos[2], true);

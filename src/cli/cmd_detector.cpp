@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "mabdet/coco_eval.h"
+#include "mabdet/comm.h"
 #include "mabdet/data/datafile.h"
 #include "mabdet/detector.h"
 #include "mabdet/detector_train.h"
@@ -56,8 +57,9 @@ int train(const Args& a) {
     Detector probe = Detector::from_file(pos[0]);
     opt.map_every = std::max(1, probe.net().config().max_batches / 10);
   }
+  opt.comm = &world();
   std::string out = train_detector(pos[0], pos[1], opt);
-  std::printf("weights: %s\n", out.c_str());
+  if (world().rank() == 0) std::printf("weights: %s\n", out.c_str());
   return 0;
 }
 

@@ -4,7 +4,12 @@
 #include <string>
 #include <vector>
 
+namespace mabdet {
+class Comm;
+}
 namespace mabdet::cli {
+// The process's communicator (main.cpp makes it before any command runs).
+Comm& world();
 using Args = std::vector<std::string>;
 int classifier(const Args& a);
 int bench(const Args& a);
@@ -19,4 +24,5 @@ int init(const Args& a);    // cmd_weights.cpp
 int layout(const Args& a);
 int dump(const Args& a);    // cmd_dump.cpp
 int fold(const Args& a);    // cmd_fold.cpp
+int commcheck(const Args& a);  // the communicator under mpirun: cmd_commcheck.cpp
 }  // namespace mabdet::cli

@@ -1,16 +1,28 @@
 // mabdet CLI: dispatches to one subcommand; every user error ends as "mabdet: <message>", exit 1.
+// Under mpirun (MPI builds) a rank that fails prints "mabdet: rank R/N: <message>" and aborts
+// every rank: the others may be waiting for it in a collective and would never return.
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <memory>
 
 #include "cli/commands.h"
+#include "mabdet/comm.h"
 #include "mabdet/error.h"
+
+namespace mabdet::cli {
+namespace {
+std::unique_ptr<Comm> g_world;
+}
+Comm& world() { return *g_world; }
+}  // namespace mabdet::cli
 
 namespace {
 struct Command {
   const char* name;
   int (*run)(const mabdet::cli::Args&);
   const char* usage;
+  bool data_parallel = false;  // runs as N ranks under mpirun (the training commands)
 };
 
 int version(const mabdet::cli::Args&) {
@@ -20,12 +32,14 @@ int version(const mabdet::cli::Args&) {
 
 const Command kCommands[] = {
     {"train", mabdet::cli::train,
-     "train CFG DATA [WEIGHTS] [--restart] [-map | --map-every N] [--save-every N] [--keep-every N] [--stop-after N] [--no-eval]"},
+     "train CFG DATA [WEIGHTS] [--restart] [-map | --map-every N] [--save-every N] [--keep-every N] [--stop-after N] [--no-eval]",
+     true},
     {"detect", mabdet::cli::detect, "detect CFG WEIGHTS IMAGE|FOLDER... [-thresh T] [-out RESULTS.json] [-outdir DIR]"},
     {"map", mabdet::cli::map, "map CFG DATA WEIGHTS [--json RESULTS.json] [--batch N]"},
     {"classifier", mabdet::cli::classifier,
-     "classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] | classifier valid CFG DATA WEIGHTS\n"
-     "         | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]"},
+     "classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] [--log-every N] | classifier valid CFG DATA WEIGHTS\n"
+     "         | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]",
+     true},
     {"detbench", mabdet::cli::detbench, "detbench CFG [--train-size S] [--images N] [--test-size HxW] [--iters K]"},
     {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K]"},
     {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
@@ -35,6 +49,7 @@ const Command kCommands[] = {
     {"layout", mabdet::cli::layout, "layout CFG"},
     {"dump", mabdet::cli::dump, "dump CFG WEIGHTS IMAGE OUTDIR [--layers NAME|INDEX,...] [-out RESULTS.json]"},
     {"fold", mabdet::cli::fold, "fold CFG WEIGHTS OUT.weights [OUT.cfg]"},
+    {"commcheck", mabdet::cli::commcheck, "commcheck [--floats N]   (under mpirun: checks MPI / NCCL sums)", true},
     {"version", version, "version"},
 };
 
@@ -44,23 +59,46 @@ void usage() {
 }
 }  // namespace
 
+// Prints the failure; with several ranks names the rank and ends them all with `code`.
+int failed(const char* what, int code) {
+  mabdet::Comm& w = mabdet::cli::world();
+  if (w.size() == 1) {
+    std::fprintf(stderr, "mabdet: %s\n", what);
+    return code;
+  }
+  std::fprintf(stderr, "mabdet: rank %d/%d: %s\n", w.rank(), w.size(), what);
+  w.abort(code);
+  return code;  // not reached (g++ does not take [[noreturn]] through a virtual call)
+}
+
+int run(const Command& c, int argc, char** argv) {
+  try {
+    mabdet::cli::g_world = mabdet::make_world_comm(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mabdet: %s\n", e.what());
+    return 1;
+  }
+  try {
+    if (mabdet::cli::world().size() > 1 && !c.data_parallel)
+      mabdet::fail("'", c.name, "' runs in one process; start it without mpirun (only train and classifier train",
+                   " run data-parallel)");
+    return c.run(mabdet::cli::Args(argv + 2, argv + argc));
+  } catch (const mabdet::Interrupted& e) {
+    // Every rank stopped at the same step (the trainer agrees on it), saved by rank 0.
+    if (mabdet::cli::world().rank() == 0) std::fprintf(stderr, "mabdet: %s\n", e.what());
+    return 128 + e.signal;
+  } catch (const std::exception& e) {
+    return failed(e.what(), 1);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
     usage();
     return argc < 2 ? 1 : 0;
   }
-  for (const Command& c : kCommands) {
-    if (std::strcmp(argv[1], c.name)) continue;
-    try {
-      return c.run(mabdet::cli::Args(argv + 2, argv + argc));
-    } catch (const mabdet::Interrupted& e) {
-      std::fprintf(stderr, "mabdet: %s\n", e.what());
-      return 128 + e.signal;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "mabdet: %s\n", e.what());
-      return 1;
-    }
-  }
+  for (const Command& c : kCommands)
+    if (!std::strcmp(argv[1], c.name)) return run(c, argc, argv);
   std::fprintf(stderr, "mabdet: unknown command '%s'\n", argv[1]);
   usage();
   return 1;

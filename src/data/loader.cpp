@@ -49,7 +49,12 @@ BatchLoader::BatchLoader(const CocoDataset& ds, const AugmentCfg& cfg, const Loa
          opt.group_aspect ? " (with aspect grouping)" : "");
   if (!opt.train) total_ = per_epoch_;
   if (opt.start_batch < 0 || (!opt.train && opt.start_batch > 0)) fail("loader: start_batch must be >= 0 (training only)");
-  next_claim_ = next_out_ = opt.start_batch;
+  if (opt.shard_period < 1 || opt.shard_take < 1 || opt.shard_offset < 0 ||
+      opt.shard_offset + opt.shard_take > opt.shard_period || (!opt.train && opt.shard_period > 1))
+    fail("loader: shard ", opt.shard_offset, "+", opt.shard_take, " of ", opt.shard_period,
+         " does not fit in its period (training only)");
+  if (opt.start_batch % opt.shard_period) fail("loader: start_batch ", opt.start_batch, " does not begin a shard period");
+  next_claim_ = next_out_ = opt.start_batch / opt.shard_period * opt.shard_take;
   slots_.resize(size_t(std::max(1, opt.prefetch)));
   for (int t = 0; t < opt.threads; ++t) threads_.emplace_back([this] { worker(); });
 }
@@ -89,6 +94,10 @@ void BatchLoader::produce(int64_t number, Batch& out, std::vector<float>& scratc
   out.number = number;
 }
 
+int64_t BatchLoader::number_of(int64_t k) const {
+  return k / opt_.shard_take * opt_.shard_period + opt_.shard_offset + k % opt_.shard_take;
+}
+
 void BatchLoader::worker() {
   std::vector<float> scratch;
   std::unique_lock<std::mutex> lk(mu_);
@@ -105,7 +114,7 @@ void BatchLoader::worker() {
     lk.unlock();
     std::exception_ptr err;
     try {
-      produce(number, b, scratch);
+      produce(number_of(number), b, scratch);
     } catch (...) {
       err = std::current_exception();
     }
@@ -120,7 +129,7 @@ void BatchLoader::worker() {
 bool BatchLoader::next(Batch& out) {
   if (total_ >= 0 && next_out_ >= total_) return false;
   if (threads_.empty()) {
-    produce(next_out_++, out, scratch_);
+    produce(number_of(next_out_++), out, scratch_);
     return true;
   }
   std::unique_lock<std::mutex> lk(mu_);

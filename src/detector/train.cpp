@@ -16,6 +16,7 @@
 #include "mabdet/data/loader.h"
 #include "mabdet/ops.h"
 #include "mabdet/progress.h"
+#include "mabdet/shard.h"
 #include "mabdet/sgd.h"
 #include "mabdet/trainer.h"
 #include "mabdet/weights.h"
@@ -23,9 +24,8 @@
 namespace mabdet {
 namespace {
 
-void print_schedule(const NetConfig& c, std::FILE* f) {
-  std::fprintf(f, "batch %d images per step = %d sub-batches of %d (images per normalization: %d)\n", c.batch,
-               c.subdivisions, c.sub_batch(), c.sub_batch());
+void print_schedule(const NetConfig& c, const ShardPlan& plan, const Comm* comm, bool sync_bn, std::FILE* f) {
+  std::fprintf(f, "%s\n", shard_line(c, plan, comm, sync_bn).c_str());
   std::string steps;
   for (size_t i = 0; i < c.steps.size(); ++i)
     steps += cat(i ? ", " : "", "x", i < c.scales.size() ? c.scales[i] : 1.f, " at ", c.steps[i]);
@@ -56,14 +56,16 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
   Detector det = Detector::from_file(cfg);
   Network& net = det.net();
   const NetConfig& c = net.config();
+  const bool root = is_root(opt.comm);
+  const ShardPlan plan = shard_plan(c, opt.comm);
   CocoDataset ds = load_split(df, "train", det.has_masks());
-  std::fputs(ds.report.summary(ds.json_path).c_str(), stderr);
+  if (root) std::fputs(ds.report.summary(ds.json_path).c_str(), stderr);
   if (ds.num_classes() != det.classes())
     fail(cfg, ": classes=", det.classes(), " but ", ds.json_path, " has ", ds.num_classes(), " categories");
   const bool evaluating = opt.map_every > 0;
   CocoDataset val;
   std::unique_ptr<CocoGroundTruth> gt;
-  if (evaluating || opt.final_eval) {
+  if (root && (evaluating || opt.final_eval)) {
     if (df.val_json.empty()) {
       if (evaluating) fail(data, ": -map needs a val split (val_json= and val_images=)");
     } else {
@@ -71,18 +73,21 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
       gt = std::make_unique<CocoGroundTruth>(CocoGroundTruth::load(df.val_json));
     }
   }
-  net.print_table(stderr);
-  print_schedule(c, stderr);
-  std::fprintf(stderr, "seed %llu, threads: BLAS %d, OpenMP %d, loader %d\n", (unsigned long long)c.seed,
-               ops::blas_threads(), ops::omp_threads(), opt.loader_threads);
+  if (root) {
+    net.print_table(stderr);
+    print_schedule(c, plan, opt.comm, cfg_uses_norm(cfg, "sync_bn"), stderr);
+    std::fprintf(stderr, "seed %llu, threads: BLAS %d, OpenMP %d, loader %d\n", (unsigned long long)c.seed,
+                 ops::blas_threads(), ops::omp_threads(), opt.loader_threads);
+  }
 
   Context ctx;
+  ctx.comm = opt.comm;
   ctx.rng.seed_with(c.seed);
   Trainer trainer(net, ctx);
   if (!opt.weights.empty()) {
     if (opt.restart) {
       load_weights(opt.weights, net, nullptr);
-      std::fprintf(stderr, "loaded %s (weights only: the schedule starts at step 0)\n", opt.weights.c_str());
+      if (root) std::fprintf(stderr, "loaded %s (weights only: the schedule starts at step 0)\n", opt.weights.c_str());
     } else {
       trainer.resume(opt.weights);
     }
@@ -96,6 +101,9 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
   lo.masks = det.has_masks();
   lo.seed = c.seed;
   lo.start_batch = done * c.subdivisions;  // a step reads exactly `subdivisions` batches
+  lo.shard_period = c.subdivisions;        // of which this rank reads its own run
+  lo.shard_take = plan.subdivisions;
+  lo.shard_offset = plan.first_sub;
   BatchLoader loader(ds, det.augment(), lo);
   Batch batch;
   auto load = [&](int64_t, int, Context& x) -> const Tensor& {
@@ -116,13 +124,15 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
   ChartSpec spec;
   spec.title = cat(name, "  seed ", c.seed, "  batch ", c.batch, " (", c.sub_batch(), " per norm)");
   spec.max_iteration = c.max_batches;
-  ChartLog chart(df.backup.empty() ? "" : cat(df.backup, "/", name, "_chart.png"), spec, done);
+  ChartLog chart(df.backup.empty() || !root ? "" : cat(df.backup, "/", name, "_chart.png"), spec, done);
   // The best AP so far survives a resume (or a new run in the same folder): a later, worse
   // evaluation must not replace the _best checkpoint a user already has.
   const std::string best_note = df.backup.empty() ? "" : cat(df.backup, "/", name, "_best.txt");
-  double best = read_best_ap(best_note), avg_s = 0;
+  double best = read_best_ap(root ? best_note : ""), avg_s = 0;
   int64_t steps_here = 0;
-  const bool tty = stdout_is_terminal();
+  // mpirun hands its ranks a pseudo-terminal even when its own output goes to a file: with
+  // several ranks, plain log lines only.
+  const bool tty = stdout_is_terminal() && !distributed(opt.comm);
   auto evaluate = [&](int64_t step) {
     EvalReport r = evaluate_detector(det, ctx, val, *gt, std::max(1, c.sub_batch()), opt.loader_threads);
     const double ap = 100 * r.bbox.stats[0];
@@ -148,6 +158,7 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
     std::fflush(stdout);
   };
   to.after_step = [&](int64_t step, const std::vector<LossTerm>& terms, double seconds) {
+    if (!root) return;  // the terms are the step's over all ranks; rank 0 reports them
     ++steps_here;
     avg_s = steps_here == 1 ? seconds : 0.9 * avg_s + 0.1 * seconds;
     chart.add_terms(step, terms);
@@ -179,7 +190,7 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
   const char* prof = std::getenv("MABDET_PROFILE");
   if (prof && *prof == '1') net.set_profiling(true);
   trainer.run(load, to);
-  if (prof && *prof == '1') {
+  if (prof && *prof == '1' && root) {
     for (size_t i = 0; i < net.size(); ++i)
       std::fprintf(stderr, "%4zu %-16s fwd %8.1f ms  bwd %8.1f ms\n", i, net.layer(i).type().c_str(),
                    net.forward_seconds()[i] * 1e3, net.backward_seconds()[i] * 1e3);
@@ -187,7 +198,7 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
   if (trainer.progress().steps < c.max_batches) return cat(df.backup, "/", name, "_last.weights");
   chart.write();
   const std::string final_path = cat(df.backup, "/", name, "_final.weights");
-  if (opt.final_eval && gt && !evaluating) {
+  if (root && opt.final_eval && gt && !evaluating) {
     EvalReport r = evaluate_detector(det, ctx, val, *gt, std::max(1, c.sub_batch()), opt.loader_threads);
     std::printf("%s", r.table(*gt).c_str());
   }

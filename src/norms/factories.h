@@ -9,6 +9,7 @@
 namespace mabdet {
 std::unique_ptr<Norm> make_none_norm(const Scope& cfg, int channels, bool bias_default);
 std::unique_ptr<Norm> make_bn_norm(const Scope& cfg, int channels, bool bias_default);
+std::unique_ptr<Norm> make_sync_bn_norm(const Scope& cfg, int channels, bool bias_default);
 std::unique_ptr<Norm> make_frozen_bn_norm(const Scope& cfg, int channels, bool bias_default);
 std::unique_ptr<Norm> make_gn_norm(const Scope& cfg, int channels, bool bias_default);
 std::unique_ptr<Norm> make_brn_norm(const Scope& cfg, int channels, bool bias_default);

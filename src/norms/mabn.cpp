@@ -3,16 +3,22 @@
 // instead, hence default_centralize); the forward's E[x^2] and the backward's E[g*z] are simple
 // moving averages over the last m training iterations, so 1-2 images per GPU see the statistics of
 // a simulated batch m times larger. Inference is a fixed per-channel affine map.
+// Over data-parallel ranks MABN stays per rank (its point: no communication in the layers). With
+// mabn_sync_stats=1 the per-iteration statistics that enter the moving averages (E[x^2] and
+// E[g*z]) are instead those of all ranks' values together, so every rank holds the same buffers
+// and running_var and the SMA spans m iterations of every rank's images; on one rank that is
+// plain mabn.
 #include <algorithm>
 
+#include "mabdet/comm.h"
 #include "norms/factories.h"
 
 namespace mabdet {
 namespace {
 class Mabn : public Norm {
  public:
-  Mabn(int channels, float eps, float momentum, int buffer, int warmup)
-      : eps_(eps), momentum_(momentum), m_(buffer), warmup_(warmup), affine_(channels),
+  Mabn(int channels, float eps, float momentum, int buffer, int warmup, bool sync_stats)
+      : eps_(eps), momentum_(momentum), m_(buffer), warmup_(warmup), sync_stats_(sync_stats), affine_(channels),
         running_var_(1, channels), buf_x2_(buffer, channels), buf_gz_(buffer, channels) {
     running_var_.fill(1.f);
     buf_x2_.zero();
@@ -23,18 +29,29 @@ class Mabn : public Norm {
   bool default_centralize() const override { return true; }
 
   void forward(Context& ctx, const Tensor& x, Tensor& y) override {
+    synced_ = sync_stats_ && ctx.train && distributed(ctx.comm);
     // An empty batch (a head given no RoIs) is no iteration of the moving averages: t, the buffers
-    // and running_var stay, so the SMA spans the last m batches that had values.
-    if (x.empty()) return;
+    // and running_var stay, so the SMA spans the last m batches that had values. With synced
+    // statistics an empty rank still takes part, and the iteration is skipped only when every
+    // rank's batch is empty.
+    if (x.empty() && !synced_) return;
     const Shape& s = x.shape();
-    const int C = s.c;
+    const int C = running_var_.c();
     train_ = ctx.train;
     if (train_) {
-      ++t_;
       const size_t count = size_t(s.n) * s.plane();
+      if (!x.empty()) ops::norm_centered_sumsq(x.device(), s, ops::Per::Channel, x.data(), nullptr, dot_.data());  // sum x^2
+      if (synced_) {
+        red_.assign(size_t(C) + 1, 0.0);
+        for (int c = 0; c < C && count; ++c) red_[size_t(c)] = dot_[c];
+        red_[size_t(C)] = double(count);
+        ctx.comm->allreduce_sum(red_.data(), red_.size(), Device::CPU);
+        synced_count_ = red_[size_t(C)];
+        if (synced_count_ == 0) return;  // train_ is set: backward sees the synced empty iteration
+      }
+      ++t_;
       float* row = &buf_x2_[size_t(t_ % m_) * C];
-      ops::norm_centered_sumsq(x.device(), s, ops::Per::Channel, x.data(), nullptr, dot_.data());  // sum x^2
-      for (int c = 0; c < C; ++c) row[c] = float(double(dot_[c]) / count);
+      for (int c = 0; c < C; ++c) row[c] = synced_ ? float(red_[size_t(c)] / synced_count_) : float(double(dot_[c]) / count);
       const bool batch_only = in_warmup();
       // r's clamp: [1, 1] (no renormalization) until the running statistic has settled.
       const double rmax = t_ <= std::max<int64_t>(1000, warmup_) ? 1.0 : 5.0;
@@ -46,7 +63,7 @@ class Mabn : public Norm {
         a_[c] = float(affine_.gamma[c] * double(r_[c]) / sd);  // y = gamma * r * x / s + beta
         running_var_[c] = float(momentum_ * double(running_var_[c]) + (1 - momentum_) * var);
       }
-      ops::norm_affine(x.device(), s, ops::Per::Channel, x.data(), a_.data(), affine_.beta.data(), y.data());
+      if (!x.empty()) ops::norm_affine(x.device(), s, ops::Per::Channel, x.data(), a_.data(), affine_.beta.data(), y.data());
     } else {
       inference_scale(a_);
       ops::norm_affine(x.device(), s, ops::Per::Channel, x.data(), a_.data(), affine_.beta.data(), y.data());
@@ -59,17 +76,29 @@ class Mabn : public Norm {
   // Inference: y = a x + beta with a = gamma / sqrt(running_var + eps) constant.
   void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
     // Adds zero, and writes no buf_gz row: row t % m belongs to the last non-empty forward.
-    if (x.empty()) return;
+    // Synced: the forward decided for all ranks alike whether this iteration exists.
+    if (synced_ && synced_count_ == 0) return;
+    if (x.empty() && !synced_) return;
     const Shape& s = x.shape();
-    const int C = s.c;
-    ops::norm_sum(dy.device(), s, ops::Per::Channel, dy.data(), sum_.data());                   // sum dy
-    ops::norm_dot(dy.device(), s, ops::Per::Channel, dy.data(), x.data(), nullptr, dot_.data());  // sum dy x
+    const int C = running_var_.c();
+    if (!x.empty()) {
+      ops::norm_sum(dy.device(), s, ops::Per::Channel, dy.data(), sum_.data());                   // sum dy
+      ops::norm_dot(dy.device(), s, ops::Per::Channel, dy.data(), x.data(), nullptr, dot_.data());  // sum dy x
+    } else {
+      sum_.zero();
+      dot_.zero();
+    }
     if (train_) {
-      const double count = double(s.n) * s.plane();
+      const double count = synced_ ? synced_count_ : double(s.n) * s.plane();
+      if (synced_) {  // sum dy x over all ranks' values; dgamma below keeps this rank's own
+        red_.assign(dot_.data(), dot_.data() + C);
+        ctx.comm->allreduce_sum(red_.data(), red_.size(), Device::CPU);
+      }
       float* row = &buf_gz_[size_t(t_ % m_) * C];
       for (int c = 0; c < C; ++c) {
         const double rs = double(r_[c]) / s_[c];  // r / s
-        row[c] = float(affine_.gamma[c] * rs * dot_[c] / count);  // E[g z] = gamma (r / s) E[dy x]
+        const double sum_dyx = synced_ ? red_[size_t(c)] : double(dot_[c]);
+        row[c] = float(affine_.gamma[c] * rs * sum_dyx / count);  // E[g z] = gamma (r / s) E[dy x]
       }
       const bool batch_only = in_warmup();
       for (int c = 0; c < C; ++c) {
@@ -79,8 +108,9 @@ class Mabn : public Norm {
         affine_.dbeta[c] += sum_[c];
         b_[c] = float(-mgz / (double(s_[c]) * s_[c]));
       }
-      ops::norm_backward_add(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), b_.data(), nullptr,
-                             dx.data());
+      if (!x.empty())
+        ops::norm_backward_add(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), b_.data(), nullptr,
+                               dx.data());
     } else {
       for (int c = 0; c < C; ++c) {
         affine_.dgamma[c] += float(dot_[c] / std::sqrt(double(running_var_[c]) + eps_));
@@ -120,6 +150,10 @@ class Mabn : public Norm {
 
   float eps_, momentum_;
   int m_, warmup_;
+  bool sync_stats_;       // mabn_sync_stats=1
+  bool synced_ = false;   // the last forward took its statistic over the ranks
+  double synced_count_ = 0;  // values per channel over all ranks in that forward
+  std::vector<double> red_;  // all-reduce buffer
   norm_detail::Affine affine_;
   // State: running_var (1 x C, starts at 1), the SMA buffers (m x C, row t % m holds iteration
   // t's statistic, start at 0), and the counter t of non-empty training forwards (the first sees 1).
@@ -138,7 +172,8 @@ std::unique_ptr<Norm> make_mabn_norm(const Scope& cfg, int channels, bool) {
   const int buffer = cfg.get_int("mabn_buffer", 16), warmup = cfg.get_int("mabn_warmup", 100);
   if (buffer < 1) norm_detail::key_owner(cfg, "mabn_buffer").fail_key("mabn_buffer", "must be >= 1 (iterations in the moving average)");
   if (warmup < 0) norm_detail::key_owner(cfg, "mabn_warmup").fail_key("mabn_warmup", "must be >= 0 (iterations)");
-  return std::make_unique<Mabn>(channels, eps, momentum, buffer, warmup);
+  const bool sync_stats = cfg.get_bool("mabn_sync_stats", false);
+  return std::make_unique<Mabn>(channels, eps, momentum, buffer, warmup, sync_stats);
 }
 
 }  // namespace mabdet

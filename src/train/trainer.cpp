@@ -13,7 +13,10 @@
 #include <ctime>
 #include <filesystem>
 
+#include "mabdet/comm.h"
 #include "mabdet/ops.h"
+#include "mabdet/shard.h"
+#include "train/grad_reduce.h"
 
 namespace mabdet {
 namespace {
@@ -88,10 +91,21 @@ void prepare_backup_dir(const std::string& dir) {
   std::remove(probe.c_str());
   if (!ok) fail(dir, ": the backup folder is not writable (", std::strerror(e), ")");
 }
+
+// Packs to a bucket of about 16 MiB (a step of ResNet-14 is one call; R50-FPN a few dozen).
+constexpr size_t kBucketFloats = size_t(1) << 22;
+
+// Rank r's rng for one step of a data-parallel run, drawn from the run's stream (what
+// checkpoints save), so that ranks sample differently and a resume draws the same numbers.
+void seed_step_rng(Rng& stream, int rank, Rng& out) {
+  out.seed_with(stream.next() ^ (uint64_t(rank) + 1) * 0xD1B54A32D192ED03ULL);
+}
 }  // namespace
 
 void Trainer::save(const std::string& path) {
-  for (int k = 0; k < 4; ++k) progress_.rng[k] = ctx_.rng.state()[k];
+  // A data-parallel run saves its stream, from which every rank's per-step rng is drawn.
+  Rng& r = distributed(ctx_.comm) ? stream_rng_ : ctx_.rng;
+  for (int k = 0; k < 4; ++k) progress_.rng[k] = r.state()[k];
   progress_.data_epoch = ctx_.data_epoch;
   progress_.data_index = ctx_.data_index;
   progress_.has_stream = true;
@@ -103,14 +117,40 @@ Trainer::Trainer(Network& net, Context& ctx)
   net_.zero_grads();
 }
 
+// NAME.weights -> NAME.rankR.weights: still a .weights file, so its save's temporary is one that
+// remove_stale_temps() recognizes.
+std::string rank_state_path(const std::string& weights_path, int rank) {
+  const std::string ext = ".weights";
+  const bool has_ext = weights_path.size() > ext.size() && weights_path.compare(weights_path.size() - ext.size(), ext.size(), ext) == 0;
+  return has_ext ? cat(weights_path.substr(0, weights_path.size() - ext.size()), ".rank", rank, ext)
+                 : cat(weights_path, ".rank", rank);
+}
+
 void Trainer::resume(const std::string& weights_path) {
   progress_ = load_weights(weights_path, net_, &sgd_.velocity());
+  // Ranks > 0 of a data-parallel run take their own norm state (bn's running statistics, MABN's
+  // buffers and counter) from their file of the same save; without it they start from rank 0's.
+  const int rank = comm_rank(ctx_.comm);
+  if (rank > 0) {
+    const std::string own = rank_state_path(weights_path, rank);
+    std::error_code ec;
+    if (std::filesystem::exists(own, ec)) {
+      const Progress p = load_weights(own, net_, &sgd_.velocity());
+      if (p.steps != progress_.steps) {
+        std::fprintf(stderr, "mabdet: rank %d: %s is of step %lld, %s of step %lld: taking rank 0's norm state\n", rank,
+                     own.c_str(), (long long)p.steps, weights_path.c_str(), (long long)progress_.steps);
+        load_weights(weights_path, net_, &sgd_.velocity());
+      }
+    } else {
+      std::fprintf(stderr, "mabdet: rank %d: no %s: this rank's norm state starts from rank 0's\n", rank, own.c_str());
+    }
+  }
   if (progress_.has_stream) {
     for (int k = 0; k < 4; ++k) ctx_.rng.state()[k] = progress_.rng[k];
     ctx_.data_epoch = progress_.data_epoch;
     ctx_.data_index = progress_.data_index;
   }
-  std::fprintf(stderr, "resumed %s at step %lld\n", weights_path.c_str(), (long long)progress_.steps);
+  if (is_root(ctx_.comm)) std::fprintf(stderr, "resumed %s at step %lld\n", weights_path.c_str(), (long long)progress_.steps);
 }
 
 // The first trainable parameter whose gradient (or value) holds a NaN or Inf, as
@@ -153,18 +193,28 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
   for (size_t i = 0; i < net_.size(); ++i) has_loss = has_loss || net_.layer(i).is_loss();
   if (!has_loss) fail("the cfg has no loss layer (e.g. [softmax] as the last layer): training would learn nothing");
   if (net_.params().empty()) fail("the cfg has no trainable parameters (all frozen?): training would learn nothing");
+  Comm* comm = ctx_.comm;
+  const bool dist = distributed(comm), root = is_root(comm);
+  const ShardPlan plan = shard_plan(c, comm);
+  std::unique_ptr<GradReducer> reducer;
+  if (dist) {
+    reducer = std::make_unique<GradReducer>(net_.params(), kBucketFloats);
+    stream_rng_ = ctx_.rng;  // the fresh seed, or what resume() loaded
+  }
   const std::time_t started = std::time(nullptr);
   bool cleaned = false;
-  if (!opt.backup_dir.empty()) prepare_backup_dir(opt.backup_dir);
+  const bool saving = !opt.backup_dir.empty();
+  // Every rank: ranks > 0 write their own norm state there too, possibly on another machine.
+  if (saving) prepare_backup_dir(opt.backup_dir);
   std::string last_saved;
   // What a stop on bad numbers leaves behind, for its message.
   auto kept = [&] {
-    if (opt.backup_dir.empty()) return std::string("no checkpoints are kept (no backup folder)");
+    if (!saving) return std::string("no checkpoints are kept (no backup folder)");
     return last_saved.empty() ? cat("nothing was saved by this run; ", opt.backup_dir, " is as it was")
                               : cat("the last checkpoint ", last_saved, " is kept as it was");
   };
   auto ckpt = [&](const char* suffix) {
-    if (opt.backup_dir.empty()) return;
+    if (!saving) return;
     std::string path = cat(opt.backup_dir, "/", opt.name, suffix);
     // A finite gradient can still overflow the weights (a huge lr times weight decay): such
     // weights must not replace the last good checkpoint.
@@ -172,6 +222,11 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
     if (!bad.empty())
       fail("step ", progress_.steps, ": the weights of ", bad, " are not finite after the update (lr ",
            learning_rate_at(c, progress_.steps - 1), "); training stopped without saving: ", kept());
+    if (!root) {  // this rank's own norm state, for an exact resume (resume() reads it)
+      save(rank_state_path(path, plan.rank));
+      last_saved = path;  // what rank 0 wrote, for the messages
+      return;
+    }
     if (!cleaned) {
       for (const std::string& f : remove_stale_temps(opt.backup_dir, started))
         std::fprintf(stderr, "removed %s (left by a save that was killed)\n", f.c_str());
@@ -186,6 +241,7 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
   ctx_.loss_scale = 1.f / c.batch;
   double step_loss = 0, avg = -1;
   std::vector<LossTerm> terms;
+  std::vector<double> sums;  // data-parallel: the step's loss, its terms and the stop signal
   auto t0 = std::chrono::steady_clock::now(), t_step = t0;
   int64_t done_here = 0;
   while (progress_.steps < c.max_batches) {
@@ -193,8 +249,9 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
     ctx_.iteration = step;
     step_loss = 0;
     terms.clear();
+    if (dist) seed_step_rng(stream_rng_, plan.rank, ctx_.rng);
     const float lr = learning_rate_at(c, step);
-    for (int sub = 0; sub < c.subdivisions; ++sub) {
+    for (int sub = plan.first_sub; sub < plan.first_sub + plan.subdivisions; ++sub) {
       const Tensor& input = load(step, sub, ctx_);
       net_.forward(ctx_, input);
       for (const LossTerm& t : net_.loss_terms())
@@ -204,6 +261,19 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
       net_.backward(ctx_);
       step_loss += net_.loss();
       add_terms(terms, net_.loss_terms());
+    }
+    int stop_signal = signals.pending();
+    if (dist) {
+      reducer->reduce(*comm);
+      // One call for the numbers every rank must agree on. The terms come from the same layers
+      // in the same order on every rank; their count is summed too, as a check of that.
+      sums.assign({step_loss, double(terms.size()), double(stop_signal != 0)});
+      for (const LossTerm& t : terms) sums.push_back(t.value);
+      comm->allreduce_sum(sums.data(), sums.size(), Device::CPU);
+      MABDET_ASSERT(sums[1] == double(terms.size()) * plan.ranks, "ranks report different loss terms");
+      step_loss = sums[0];
+      if (sums[2] > 0 && !stop_signal) stop_signal = SIGTERM;  // another rank was asked to stop
+      for (size_t k = 0; k < terms.size(); ++k) terms[k].value = sums[3 + k];
     }
     if (!std::isfinite(step_loss)) fail("step ", step + 1, ": the loss is ", step_loss, " (lr ", lr, "); training stopped: ", kept());
     const std::string bad = nonfinite_param(net_, true);
@@ -216,7 +286,7 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
     progress_.steps++;
     progress_.images_seen += c.batch;
     avg = avg < 0 ? step_loss : 0.95 * avg + 0.05 * step_loss;
-    if (!opt.quiet_log && (progress_.steps % opt.log_every == 0 || progress_.steps == c.max_batches)) {
+    if (root && !opt.quiet_log && (progress_.steps % opt.log_every == 0 || progress_.steps == c.max_batches)) {
       double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       std::printf("step %lld/%d  loss %.4f  avg %.4f  lr %.5g  %.1f img/s  [%s]\n", (long long)progress_.steps,
                   c.max_batches, step_loss, avg, lr, (done_here + 1) * c.batch / s, terms_str(terms).c_str());
@@ -230,8 +300,9 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
       opt.after_step(progress_.steps, terms, std::chrono::duration<double>(now - t_step).count());
     }
     t_step = std::chrono::steady_clock::now();
-    if (signals.pending() && !last) {
-      const int sig = signals.pending();
+    if (!dist) stop_signal = signals.pending();  // one process: a signal during after_step counts now
+    if (stop_signal && !last) {
+      const int sig = stop_signal;
       ckpt("_last.weights");
       ctx_.train = false;
       throw Interrupted(cat(sig == SIGINT ? "SIGINT" : "SIGTERM", " at step ", progress_.steps, "/", c.max_batches, ": ",

@@ -25,6 +25,10 @@ struct LoaderOptions {
   // Training: the number of the first batch handed out, so a resumed run reads on where it
   // stopped (batch b is the same whatever batch the loader starts at).
   int64_t start_batch = 0;
+  // Training, data-parallel shard: of every shard_period consecutive batches (one optimizer
+  // step's sub-batches over all ranks) this loader hands out the shard_take starting at
+  // shard_offset, in order; start_batch must then begin a period. 1, 1, 0: every batch.
+  int shard_period = 1, shard_take = 1, shard_offset = 0;
 };
 
 using EpochBatches = std::vector<std::vector<int64_t>>;  // dataset indices, batch by batch
@@ -72,7 +76,9 @@ class BatchLoader {
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Slot> slots_;
-  int64_t next_claim_ = 0, next_out_ = 0, waits_ = 0;
+  // Batch numbers in the order this loader hands them out (its shard): the k-th is number_of(k).
+  int64_t number_of(int64_t k) const;
+  int64_t next_claim_ = 0, next_out_ = 0, waits_ = 0;  // counted in that order
   bool stop_ = false;
   std::vector<std::thread> threads_;
 };
