@@ -1,4 +1,5 @@
-// mabdet init CFG OUT.weights: the network as the cfg builds it (seeded init, fresh statistics).
+// mabdet init CFG OUT.weights: the network as the cfg builds it (seeded init, fresh statistics),
+// at step 0 with the rng stream a fresh run of the cfg starts with.
 // mabdet layout CFG: what a weights file for CFG holds, one line per entry, so that converters
 // (scripts/convert_torchvision.py) can map foreign tensors onto it with their shapes checked.
 #include <cstdio>
@@ -12,7 +13,14 @@ namespace mabdet::cli {
 int init(const Args& a) {
   if (a.size() != 2) fail("usage: mabdet init CFG OUT.weights");
   LoadedNet n = load_cfg_net(a[0]);
-  save_weights(a[1], *n.net, Progress{}, nullptr);
+  // The stream a fresh run starts with (the cfg's seed, data position 0), so that a run given this
+  // file (classifier train CFG DATA W, or train ... W) is the fresh run from these weights; an
+  // all-zero rng state would be a generator stuck at zero.
+  Progress p;
+  p.has_stream = true;
+  Rng rng(n.net->config().seed);
+  for (int k = 0; k < 4; ++k) p.rng[k] = rng.state()[k];
+  save_weights(a[1], *n.net, p, nullptr);
   std::printf("weights: %s (%zu layers, freshly initialized)\n", a[1].c_str(), n.net->size());
   return 0;
 }
