@@ -9,8 +9,9 @@ namespace {
 
 class Connected : public Layer {
  public:
-  Connected(int inputs, int outputs, NormAct tail, Rng& rng) : inputs_(inputs), outputs_(outputs), tail_(std::move(tail)) {
-    he_normal_weights(weights_, dweights_, Shape{outputs, inputs, 1, 1}, double(inputs), rng);  // as for convs
+  Connected(int inputs, int outputs, NormAct tail, WeightInit init, Rng& rng)
+      : inputs_(inputs), outputs_(outputs), tail_(std::move(tail)) {
+    init_weights(weights_, dweights_, Shape{outputs, inputs, 1, 1}, double(inputs), init, rng);  // as for convs
   }
 
   std::string type() const override { return "connected"; }
@@ -69,7 +70,8 @@ std::unique_ptr<Layer> make_connected(const Scope& cfg, const std::vector<Shape>
   const ops::Act act = read_activation(sec);
   // norm= only from this section; the norm's own keys still fall back to [net].
   std::unique_ptr<Norm> norm = make_norm(sec.get_choice("norm", "none", norm_names()), cfg, output, true);
-  return std::make_unique<Connected>(int(in.at(0).chw()), output, NormAct(std::move(norm), act), rng);
+  return std::make_unique<Connected>(int(in.at(0).chw()), output, NormAct(std::move(norm), act), read_weight_init(cfg),
+                                     rng);
 }
 
 }  // namespace mabdet

@@ -16,15 +16,14 @@ namespace {
 class Convolutional : public Layer {
  public:
   Convolutional(int in_c, int filters, int kh, int kw, int stride, int pad, int dilation, int groups, bool centralize,
-                NormAct tail, Rng& rng)
+                NormAct tail, WeightInit init, Rng& rng)
       : in_c_(in_c),
         filters_(filters),
         groups_(groups),
         centralize_(centralize),
         geom_{in_c / groups, 0, 0, kh, kw, stride, stride, pad, pad, dilation, dilation},
         tail_(std::move(tail)) {
-    // He/Kaiming normal over fan_in, the init ResNets are trained from scratch with.
-    he_normal_weights(weights_, dweights_, Shape{filters, in_c / groups, kh, kw}, double(in_c / groups) * kh * kw, rng);
+    init_weights(weights_, dweights_, Shape{filters, in_c / groups, kh, kw}, double(in_c / groups) * kh * kw, init, rng);
     if (centralize_) {
       wc_.reshape(weights_.shape());
       dwc_.reshape(weights_.shape());
@@ -219,7 +218,7 @@ std::unique_ptr<Layer> make_convolutional(const Scope& cfg, const std::vector<Sh
   std::unique_ptr<Norm> norm = make_norm(cfg, filters, true);
   const bool centralize = cfg.get_bool("centralize", norm->default_centralize());
   auto layer = std::make_unique<Convolutional>(in_c, filters, size, size, stride, padding, dilation, groups,
-                                                centralize, NormAct(std::move(norm), act), rng);
+                                                centralize, NormAct(std::move(norm), act), read_weight_init(cfg), rng);
   return reshaped(sec, std::move(layer), in);
 }
 
@@ -244,7 +243,8 @@ std::unique_ptr<Layer> make_conv_unit(const Scope& cfg, int in_c, const ConvSpec
   std::unique_ptr<Norm> norm = make_norm(cfg, spec.filters, true);
   const bool centralize = cfg.get_bool("centralize", norm->default_centralize());
   return std::make_unique<Convolutional>(in_c, spec.filters, spec.size, spec.size, spec.stride, padding, spec.dilation,
-                                         spec.groups, centralize, NormAct(std::move(norm), act), rng);
+                                         spec.groups, centralize, NormAct(std::move(norm), act),
+                                         WeightInit::HeNormal, rng);  // its owner redraws it (RPN: N(0, 0.01))
 }
 
 }  // namespace mabdet

@@ -11,12 +11,14 @@ namespace {
 
 class Deconvolutional : public Layer {
  public:
-  Deconvolutional(int in_c, int filters, int size, int stride, int pad, NormAct tail, Rng& rng)
+  Deconvolutional(int in_c, int filters, int size, int stride, int pad, NormAct tail, WeightInit init, Rng& rng)
       : in_c_(in_c), filters_(filters), geom_{filters, 0, 0, size, size, stride, stride, pad, pad, 1, 1}, tail_(std::move(tail)) {
     // PyTorch's ConvTranspose2d layout. He normal over the input channels' fan (in*size*size),
     // maskrcnn-benchmark's choice (kaiming_normal_ with mode fan_out on the transposed layout) for
     // its mask-head deconv.
-    he_normal_weights(weights_, dweights_, Shape{in_c, filters, size, size}, double(in_c) * size * size, rng);
+    // weight_init=torch: PyTorch's default reads dim 1 of this layout (filters) as the fan.
+    const double fan = double(init == WeightInit::Torch ? filters : in_c) * size * size;
+    init_weights(weights_, dweights_, Shape{in_c, filters, size, size}, fan, init, rng);
   }
 
   std::string type() const override { return "deconvolutional"; }
@@ -102,7 +104,7 @@ std::unique_ptr<Layer> make_deconvolutional(const Scope& cfg, const std::vector<
   const ops::Act act = read_activation(sec);
   std::unique_ptr<Norm> norm = make_norm(cfg, filters, true);
   auto layer = std::make_unique<Deconvolutional>(in.at(0).c, filters, size, stride, padding,
-                                                  NormAct(std::move(norm), act), rng);
+                                                  NormAct(std::move(norm), act), read_weight_init(cfg), rng);
   return reshaped(sec, std::move(layer), in);
 }
 
