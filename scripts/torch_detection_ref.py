@@ -6,7 +6,7 @@
 # reaches an AP that mabdet does not on the same data, suspect mabdet.
 # Interpreter: Debian's /usr/bin/python3 (python3-torch, python3-torchvision); no pycocotools needed.
 # Usage: scripts/torch_detection_ref.py DATA_DIR OUT_DIR [--steps N] [--norm bn|gn] [--norm-batch K]
-#        [--faster] [--threads T] [--seed S] [--init PTH]; then: mabdet cocoeval GT OUT_DIR/bbox.json
+#        [--faster] [--threads T] [--seed S] [--init PTH] [--init-only]; then: mabdet cocoeval GT OUT_DIR/bbox.json
 #        --iou bbox. OUT_DIR also gets init.pth and final.pth (state_dicts named as torchvision's
 #        detectors, so scripts/convert_torchvision.py maps them onto the small cfg).
 import argparse, json, math, os, random, time
@@ -250,6 +250,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--log-every", type=int, default=100)
     ap.add_argument("--init", help="start from this state_dict (OUT/init.pth of another run)")
+    ap.add_argument("--init-only", action="store_true", help="write OUT/init.pth (seeded) and stop")
     args = ap.parse_args()
     if args.batch % args.norm_batch:
         raise SystemExit("torch_detection_ref.py: --batch must be a multiple of --norm-batch")
@@ -262,6 +263,8 @@ def main():
     if args.init:
         model.load_state_dict(torch.load(args.init))
     torch.save(model.state_dict(), os.path.join(args.out, "init.pth"))
+    if args.init_only:
+        return
     t0 = time.time()
     train(model, train_ds, args)
     torch.save(model.state_dict(), os.path.join(args.out, "final.pth"))

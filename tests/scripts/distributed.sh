@@ -18,6 +18,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/mpi.sh"
 . "$here/lib/expect_error.sh"
+. "$here/lib/tiny_net.sh"
 have_mpi || { echo "no MPI build of mabdet (MABDET_MPI='${MABDET_MPI:-}') or no mpirun: skipped"; exit 77; }
 bin=$(cd "$(dirname "$MABDET_MPI")" && pwd)/$(basename "$MABDET_MPI")
 plain=${MABDET:-$here/../../mabdet}
@@ -45,22 +46,9 @@ norm=$1
 gn_groups=2
 mabn_buffer=2
 ${4:-}
-[convolutional]
-filters=8
-size=3
-stride=2
-pad=1
-activation=relu
-[convolutional]
-filters=8
-size=3
-pad=1
-activation=relu
-[avgpool]
-[connected]
-output=10
-[softmax]
 CFG
+  tiny_net_body 10
+  echo "[softmax]"
 }
 data() { printf 'generator=shapes\nclasses=10\ntrain_size=20\nvalid_size=40\nseed=5\nbackup=%s\n' "$1" > "$1.data"; }
 losses() { grep '^step ' "$1" | awk '{print $2, $4}'; }

@@ -5,9 +5,11 @@
 # state and counters, momentum, step count, rng state and data position).
 set -euo pipefail
 BIN=${MABDET:-./mabdet}
+. "$(dirname "$0")/lib/tiny_net.sh"
 tmp=$(mktemp -d); trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 pid=
-cat > "$tmp/t.cfg" <<'CFG'
+{
+  cat <<'CFG'
 [net]
 batch=8
 subdivisions=2
@@ -23,22 +25,10 @@ seed=3
 norm=mabn
 mabn_buffer=2
 mabn_warmup=0
-[convolutional]
-filters=8
-size=3
-stride=2
-pad=1
-activation=relu
-[convolutional]
-filters=8
-size=3
-pad=1
-activation=relu
-[avgpool]
-[connected]
-output=10
-[softmax]
 CFG
+  tiny_net_body 10
+  echo "[softmax]"
+} > "$tmp/t.cfg"
 data() { printf 'generator=shapes\nclasses=10\ntrain_size=20\nvalid_size=40\nseed=5\nbackup=%s\n' "$1" > "$1.data"; }
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 data "$tmp/straight"

@@ -11,6 +11,7 @@
 #    tensors, a lone BN, a classifier checkpoint into a detector cfg).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/scripts/lib/tiny_net.sh
 BIN=$(realpath "${MABDET:-./mabdet}")
 PY=/usr/bin/python3
 if ! [ -x $PY ] || ! $PY -c "import torch, torchvision, numpy" 2> /dev/null; then
@@ -50,26 +51,15 @@ grep -qF "53 of 54 torchvision modules into 53 of 54 weighted layers" "$tmp/bb.l
 
 # What the converter refuses, each with a message naming both sides (on a small net: one conv
 # and BN per stage, an fc), all in one python process; then one refusal through the command line.
-cat > "$tmp/tiny.cfg" << 'EOF'
+{
+  cat << 'EOF'
 [net]
 width=32
 height=32
 norm=bn
-[convolutional]
-filters=8
-size=3
-stride=2
-pad=1
-activation=relu
-[convolutional]
-filters=8
-size=3
-pad=1
-activation=relu
-[avgpool]
-[connected]
-output=4
 EOF
+  tiny_net_body 4
+} > "$tmp/tiny.cfg"
 $PY - "$c/model.pth" "$tmp" "$BIN" << 'EOF'
 import contextlib, io, sys
 import numpy as np
