@@ -2,8 +2,9 @@
 # Data-parallel scaling on the CPU: the classifier job (ResNet-14 width 16, 32 px shapes, batch 32
 # = 2 sub-batches of 16, norm=bn) for 40 steps as 1 process and as 2 MPI ranks (OpenMPI over
 # loopback, tests/scripts/lib/mpi.sh), one BLAS/OpenMP thread per rank, and 1 process with 2
-# threads for comparison; images/s over the whole run as the trainer's last log line gives it,
-# and CPU ms per image (user + system of every process, /usr/bin/time; MPI ranks busy-poll while
+# threads for comparison, and 2 ranks with 64 KiB gradient buckets (MABDET_BUCKET_MB), so that
+# all-reduces start while backward runs instead of the default one bucket after it; images/s
+# over the whole run as the trainer's last log line gives it, and CPU ms per image (user + system of every process, /usr/bin/time; MPI ranks busy-poll while
 # they wait for each other, which counts here).
 # The same images and the same arithmetic in every row (the 2-rank run sums the 2 sub-batches'
 # gradients by all-reduce). Timings only; on a shared machine they follow the free cores.
@@ -31,10 +32,12 @@ run() {  # NAME THREADS RANKS -> "images/s | CPU ms/image"
 echo "cores: $(nproc), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 one=$(run one 1 1)
 two=$(run two 1 2)
+small=$(MABDET_BUCKET_MB=0.0625 run small 1 2)
 threads=$(run threads 2 1)
 ratio() { awk -v a="${1%% *}" -v b="${one%% *}" 'BEGIN{printf "%.2fx", a/b}'; }
 echo "| run (classifier, batch 32 = 2 x 16, 40 steps) | images/s | CPU ms/image | images/s vs 1 rank |"
 echo "|---|---|---|---|"
 echo "| 1 rank, 1 thread | $one | 1.00x |"
 echo "| 2 MPI ranks, 1 thread each | $two | $(ratio "$two") |"
+echo "| 2 MPI ranks, 64 KiB buckets (most started during backward) | $small | $(ratio "$small") |"
 echo "| 1 rank, 2 threads | $threads | $(ratio "$threads") |"

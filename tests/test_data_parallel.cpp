@@ -50,7 +50,7 @@ TEST_CASE("GradReducer: every gradient becomes its sum over the ranks, small one
       for (int i = 0; i < sizes[k]; ++i) grads[size_t(r)][k][size_t(i)] = float((r + 1) * 100 + int(k) * 10 + i);
       ps.push_back({"p", &values[k], &grads[size_t(r)][k]});
     }
-    GradReducer red(ps, 10);
+    GradReducer red(ps, std::vector<size_t>(sizes.size(), 0), 10);
     buckets[size_t(r)] = red.buckets();
     red.reduce(comm);
   });
@@ -60,4 +60,65 @@ TEST_CASE("GradReducer: every gradient becomes its sum over the ranks, small one
       for (int i = 0; i < sizes[k]; ++i)
         CHECK(grads[size_t(r)][k][size_t(i)] == float(600 + ranks * (int(k) * 10 + i)));
   CHECK(hub.calls == 5);
+}
+
+namespace {
+// One rank standing for two equal ones: a started sum doubles its buffer only at wait_all(),
+// which is when a non-blocking all-reduce may land; it records what was started when.
+class DeferredComm : public Comm {
+ public:
+  std::string backend() const override { return "deferred"; }
+  int rank() const override { return 0; }
+  int size() const override { return 2; }
+  void allreduce_sum(float* p, size_t n, Device) override {
+    for (size_t i = 0; i < n; ++i) p[i] *= 2;
+  }
+  void allreduce_sum(double* p, size_t n, Device) override {
+    for (size_t i = 0; i < n; ++i) p[i] *= 2;
+  }
+  void start_allreduce_sum(float* p, size_t n, Device) override { started.push_back({p, n}); }
+  void wait_all() override {
+    for (auto& s : started) allreduce_sum(s.first, s.second, Device::CPU);
+    waited += started.size();
+    started.clear();
+  }
+  [[noreturn]] void abort(int) override { std::abort(); }
+  std::vector<std::pair<float*, size_t>> started;
+  size_t waited = 0;
+};
+}  // namespace
+
+TEST_CASE("GradReducer: a bucket starts once backward completes its last member; finish() starts the rest and waits") {
+  const std::vector<int> sizes = {3, 4, 12, 2, 10, 1, 5};
+  // Buckets (reverse order): {6,5} {4} {3} {2} {1,0}; the nodes that complete each param:
+  const std::vector<size_t> final_node = {0, 0, 1, 2, 2, 3, 3};
+  std::vector<Tensor> values, grads;
+  for (int n : sizes) {
+    values.emplace_back(1, n);
+    grads.emplace_back(1, n);
+  }
+  std::vector<Param> ps;
+  for (size_t k = 0; k < sizes.size(); ++k) ps.push_back({"p", &values[k], &grads[k]});
+  GradReducer red(ps, final_node, 10);
+  DeferredComm comm;
+  for (int round = 0; round < 2; ++round) {  // the second step reuses the bucket bookkeeping
+    for (size_t k = 0; k < sizes.size(); ++k)
+      for (int i = 0; i < sizes[k]; ++i) grads[k][size_t(i)] = float(k * 10 + size_t(i));
+    red.begin_step();
+    red.node_done(3, comm);
+    CHECK(comm.started.size() == 1);  // {6,5}, packed
+    CHECK(comm.started[0].second == 6);
+    red.node_done(2, comm);
+    CHECK(comm.started.size() == 3);  // {4} and {3}, each in place
+    CHECK(comm.started[1].first == grads[4].data());
+    CHECK(comm.started[2].first == grads[3].data());
+    red.node_done(1, comm);
+    CHECK(comm.started.size() == 4);
+    // Node 0's backward never ran (nothing trainable before it): finish() starts {1,0} itself.
+    red.finish(comm);
+    CHECK(comm.started.empty());
+    CHECK(comm.waited == size_t(5 * (round + 1)));
+    for (size_t k = 0; k < sizes.size(); ++k)
+      for (int i = 0; i < sizes[k]; ++i) CHECK(grads[k][size_t(i)] == float(2 * (k * 10 + size_t(i))));
+  }
 }

@@ -25,6 +25,14 @@ class Comm {
   // In place: p[i] becomes the sum over ranks of p[i]; p holds n values on device d.
   virtual void allreduce_sum(float* p, size_t n, Device d) = 0;
   virtual void allreduce_sum(double* p, size_t n, Device d) = 0;
+  // A sum that may run while the caller goes on (gradient buckets during backward): p must stay
+  // untouched until wait_all(), which completes every sum started since the last wait_all().
+  // The same ordering rule as above applies to when each rank starts it. The default sums at
+  // once, for backends that cannot overlap.
+  virtual void start_allreduce_sum(float* p, size_t n, Device d) { allreduce_sum(p, n, d); }
+  // Lets started sums advance: MPI moves a non-blocking collective only inside MPI calls.
+  virtual void progress() {}
+  virtual void wait_all() {}
   // Ends every rank now with exit code `code` (after the caller printed why); for a rank that
   // failed while the others may be waiting in a collective. Never returns.
   [[noreturn]] virtual void abort(int code) = 0;

@@ -5,6 +5,7 @@
 // (docs/layers.md).
 #pragma once
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,7 +58,9 @@ class Network {
   const Tensor& forward(Context& ctx, const Tensor& input);
   // Backpropagates from the loss layers of the last forward, adding into every param grad;
   // layers that nothing trainable depends on are skipped.
-  void backward(Context& ctx);
+  // after_node(i), when given, runs once node i's backward is done (in backward's order, last
+  // node first): what lets a reducer start summing finished gradients while backward goes on.
+  void backward(Context& ctx, const std::function<void(size_t node)>& after_node = nullptr);
   double loss() const;  // the weighted sum of every loss term of the last forward
   // Each named term of the last forward (weighted), summed over layers that report the same name,
   // in the order the terms first appear. A layer's single default term takes the layer's name=.
@@ -72,6 +75,9 @@ class Network {
   // What the optimizer updates: every trainable param once (a shared param is listed by its
   // owner only; frozen layers are left out), with the section's lr_mult/decay_mult applied.
   std::vector<Param> params();
+  // For each entry of params(): the node after whose backward that gradient is complete (the
+  // lowest index among its owner and the layers that share it).
+  std::vector<size_t> params_final_node();
   // Every param layer i owns (frozen included, shared views excluded): what checkpoints save.
   std::vector<Param> saved_params(size_t i);
   std::vector<State> saved_state(size_t i);

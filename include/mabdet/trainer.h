@@ -66,7 +66,7 @@ class Trainer {
   Context& ctx_;
   Sgd sgd_;
   Progress progress_;
-  Rng stream_rng_;  // data-parallel runs: the stream each step's per-rank rng is drawn from
+  Rng stream_rng_;  // the run's stream: each sub-batch's rng (ctx_.rng) is drawn from it
 };
 
 }  // namespace mabdet

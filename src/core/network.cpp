@@ -348,7 +348,7 @@ const Tensor& Network::forward(Context& ctx, const Tensor& input) {
   return nodes_.back().fout[0];
 }
 
-void Network::backward(Context& ctx) {
+void Network::backward(Context& ctx, const std::function<void(size_t node)>& after_node) {
   MABDET_ASSERT(input_, "backward before forward");
   for (Node& n : nodes_)
     if (n.needs_grad)
@@ -375,6 +375,7 @@ void Network::backward(Context& ctx) {
     n.layer->run_backward(ctx, in, outputs_of(n), dout, din);
     ctx.loss_scale = base_scale;
     if (profiling_) bwd_s_[i] += now_s() - t0;
+    if (after_node) after_node(i);
   }
 }
 
@@ -433,6 +434,18 @@ std::vector<Param> Network::params() {
     }
   }
   return all;
+}
+
+std::vector<size_t> Network::params_final_node() {
+  std::vector<size_t> at;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].frozen) continue;
+    size_t last = i;  // backward runs down the nodes: the lowest user finishes the gradient
+    for (size_t j = 0; j < nodes_.size(); ++j)
+      if (nodes_[j].shares == nodes_[i].name && !nodes_[i].name.empty()) last = std::min(last, j);
+    at.insert(at.end(), saved_params(i).size(), last);
+  }
+  return at;
 }
 
 std::vector<State> Network::state() {

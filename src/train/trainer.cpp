@@ -9,6 +9,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -92,20 +93,29 @@ void prepare_backup_dir(const std::string& dir) {
   if (!ok) fail(dir, ": the backup folder is not writable (", std::strerror(e), ")");
 }
 
-// Packs to a bucket of about 16 MiB (a step of ResNet-14 is one call; R50-FPN a few dozen).
-constexpr size_t kBucketFloats = size_t(1) << 22;
+// Gradient buckets of MABDET_BUCKET_MB MiB, default 16 (a step of ResNet-14 or the small
+// detector is one call; R50-FPN a few dozen, the first started while backward still runs).
+size_t bucket_floats() {
+  const char* e = std::getenv("MABDET_BUCKET_MB");
+  if (!e || !*e) return size_t(1) << 22;
+  char* end = nullptr;
+  const double mb = std::strtod(e, &end);
+  if (*end || !(mb >= 0.001 && mb <= 4096))
+    fail("MABDET_BUCKET_MB='", e, "': expected the all-reduce bucket size in MiB, 0.001..4096");
+  return std::max<size_t>(1, size_t(mb * (1 << 20) / sizeof(float)));
+}
 
-// Rank r's rng for one step of a data-parallel run, drawn from the run's stream (what
-// checkpoints save), so that ranks sample differently and a resume draws the same numbers.
-void seed_step_rng(Rng& stream, int rank, Rng& out) {
-  out.seed_with(stream.next() ^ (uint64_t(rank) + 1) * 0xD1B54A32D192ED03ULL);
+// The rng of one sub-batch (what the detector's anchor and RoI sampling draw from): a function of
+// the step's draw from the run's stream (what checkpoints save) and of the sub-batch's index in
+// the step, not of the rank that runs it, so N ranks draw what one process draws.
+void seed_sub_rng(uint64_t step_key, int sub, Rng& out) {
+  out.seed_with(step_key ^ (uint64_t(sub) + 1) * 0xD1B54A32D192ED03ULL);
 }
 }  // namespace
 
 void Trainer::save(const std::string& path) {
-  // A data-parallel run saves its stream, from which every rank's per-step rng is drawn.
-  Rng& r = distributed(ctx_.comm) ? stream_rng_ : ctx_.rng;
-  for (int k = 0; k < 4; ++k) progress_.rng[k] = r.state()[k];
+  // The stream, from which every sub-batch's rng is drawn (ctx_.rng is the current sub-batch's).
+  for (int k = 0; k < 4; ++k) progress_.rng[k] = stream_rng_.state()[k];
   progress_.data_epoch = ctx_.data_epoch;
   progress_.data_index = ctx_.data_index;
   progress_.has_stream = true;
@@ -113,7 +123,7 @@ void Trainer::save(const std::string& path) {
 }
 
 Trainer::Trainer(Network& net, Context& ctx)
-    : net_(net), ctx_(ctx), sgd_(net.params(), net.config().momentum, net.config().decay) {
+    : net_(net), ctx_(ctx), sgd_(net.params(), net.config().momentum, net.config().decay), stream_rng_(ctx.rng) {
   net_.zero_grads();
 }
 
@@ -146,7 +156,7 @@ void Trainer::resume(const std::string& weights_path) {
     }
   }
   if (progress_.has_stream) {
-    for (int k = 0; k < 4; ++k) ctx_.rng.state()[k] = progress_.rng[k];
+    for (int k = 0; k < 4; ++k) stream_rng_.state()[k] = ctx_.rng.state()[k] = progress_.rng[k];
     ctx_.data_epoch = progress_.data_epoch;
     ctx_.data_index = progress_.data_index;
   }
@@ -198,8 +208,7 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
   const ShardPlan plan = shard_plan(c, comm);
   std::unique_ptr<GradReducer> reducer;
   if (dist) {
-    reducer = std::make_unique<GradReducer>(net_.params(), kBucketFloats);
-    stream_rng_ = ctx_.rng;  // the fresh seed, or what resume() loaded
+    reducer = std::make_unique<GradReducer>(net_.params(), net_.params_final_node(), bucket_floats());
   }
   const std::time_t started = std::time(nullptr);
   bool cleaned = false;
@@ -249,22 +258,29 @@ double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {
     ctx_.iteration = step;
     step_loss = 0;
     terms.clear();
-    if (dist) seed_step_rng(stream_rng_, plan.rank, ctx_.rng);
+    const uint64_t step_key = stream_rng_.next();  // every rank draws it: the streams stay equal
     const float lr = learning_rate_at(c, step);
     for (int sub = plan.first_sub; sub < plan.first_sub + plan.subdivisions; ++sub) {
+      seed_sub_rng(step_key, sub, ctx_.rng);
       const Tensor& input = load(step, sub, ctx_);
       net_.forward(ctx_, input);
       for (const LossTerm& t : net_.loss_terms())
         if (!std::isfinite(t.value))
           fail("step ", step + 1, ": loss term '", t.name, "' is ", t.value, " (lr ", lr,
                "); training stopped before updating the weights: ", kept());
-      net_.backward(ctx_);
+      if (dist && sub == plan.first_sub + plan.subdivisions - 1) {
+        // The step's last backward: each gradient bucket is summed as soon as it is complete.
+        reducer->begin_step();
+        net_.backward(ctx_, [&](size_t node) { reducer->node_done(node, *comm); });
+      } else {
+        net_.backward(ctx_);
+      }
       step_loss += net_.loss();
       add_terms(terms, net_.loss_terms());
     }
     int stop_signal = signals.pending();
     if (dist) {
-      reducer->reduce(*comm);
+      reducer->finish(*comm);
       // One call for the numbers every rank must agree on. The terms come from the same layers
       // in the same order on every rank; their count is summed too, as a check of that.
       sums.assign({step_loss, double(terms.size()), double(stop_signal != 0)});

@@ -32,7 +32,8 @@ for t in rpn_cls rpn_loc box_cls box_loc mask; do grep -q " $t " train.log || { 
 ap() { grep "Average Precision  (AP) @\[ IoU=$2 .*area=   all" "$1" | sed -n "${3}p" | awk '{print $NF}'; }
 bbox=$(ap train.log 0.50:0.95 1); bbox50=$(ap train.log 0.50 1); segm50=$(ap train.log 0.50 2)
 echo "overfit 4 images, 150 steps: bbox AP $bbox AP50 $bbox50, mask AP50 $segm50"
-# Measured 0.352 / 0.911 / 0.429 (seed 1, one thread, lr 0.04, He normal init); the bars leave room for other BLAS builds.
+# Measured 0.571 / 0.957 / 0.682 (seed 1, one thread, lr 0.04, He normal init; 0.352 / 0.911 / 0.429
+# with the sampling rng of before per-sub-batch seeding: a 4-image overfit moves with the draw); the bars leave room for other BLAS builds.
 awk -v a="$bbox" -v b="$bbox50" -v m="$segm50" 'BEGIN { exit !(a >= 0.15 && b >= 0.5 && m >= 0.15) }' ||
   { echo "the detector did not learn: bbox AP $bbox, AP50 $bbox50, mask AP50 $segm50"; exit 1; }
 

@@ -10,8 +10,9 @@
 # running statistics included, and mabn_sync_stats=1 over 2 x 2 equals mabn over 4 past warm-up.
 # Then: SIGKILL of one rank ends all of them with mpirun's message; a bad image read by one rank
 # stops both with the file named; a 2-rank run resumed from its checkpoint ends bit-identical to
-# the uninterrupted one, on the same loss curve; the detector with sync_bn everywhere runs over 2
-# ranks (no hang on per-rank RoI batches); commcheck's sums are exact; mpirun with a build
+# the uninterrupted one, on the same loss curve; the detector (norm=bn) over 2 ranks gives one
+# process's loss terms and weights, and with sync_bn everywhere runs over 2 ranks (no hang on
+# per-rank RoI batches); commcheck's sums are exact; mpirun with a build
 # without MPI is refused.
 # Skipped (77) without an MPI build of mabdet (MABDET_MPI) or mpirun.
 set -euo pipefail
@@ -142,16 +143,48 @@ timeout 60 bash -c ". '$here/lib/mpi.sh'; mpi 2 '$bin' classifier train bad.cfg 
 grep -qE "^mabdet: rank [01]/2: .*imgs/bad.ppm" bad.log || { echo "bad input: no message naming the file"; cat bad.log; exit 1; }
 [ "$(grep -c '^mabdet: rank' bad.log)" -eq 1 ] || { echo "bad input: one rank should have failed"; cat bad.log; exit 1; }
 
-# The detector over 2 ranks with sync_bn in backbone, FPN and heads (whose RoI batches differ
-# per rank, empty ones included): it runs to the end, rank 0 logs every term once per step.
+# The detector over 2 ranks = one process: norm=bn in backbone, FPN and heads, 2 ranks x 2 images
+# against batch 4 / subdivisions 2, over 3 steps. The anchor and RoI sampling draw from an rng of
+# the sub-batch's index in the step, whichever rank runs it, so the ranks sample what one process
+# samples; every loss term is compared, not only the total. At lr 0 (the weights stay, momentum
+# still sums every step's gradient): once the weights differ in their last bits, an untrained
+# RPN's near-equal scores reorder the top-k and the runs part ways for that reason alone.
 root=$(cd "$here/../.." && pwd)
 "$plain" gendata det --train 4 --val 2 --size 96 --seed 3 > /dev/null
-printf 'train_images=det/train\ntrain_json=det/annotations/instances_train.json\nnames=det/shapes.names\nbackup=detb\n' > det.data
-sed 's/^max_batches=.*/max_batches=2/; s/^norm=mabn/norm=sync_bn/; /^mabn_/d; s/^min_size=160/min_size=96/;
-     s/^test_size=160/test_size=96/' "$root/cfg/mask_rcnn_small_mabn2.cfg" > det.cfg
-mpi 2 "$bin" train det.cfg det.data --log-every 1 --loader-threads 0 --no-eval > det.log 2>&1 || { echo "detector: failed"; cat det.log; exit 1; }
+detcfg() {  # NORM SUBDIVISIONS STEPS
+  sed "s/^max_batches=.*/max_batches=$3/; s/^norm=mabn/norm=$1/; /^mabn_/d; s/^min_size=160/min_size=96/;
+       s/^test_size=160/test_size=96/; s/^batch=8/batch=4/; s/^subdivisions=4/subdivisions=$2/; s/^burn_in=.*/burn_in=1/" \
+    "$root/cfg/mask_rcnn_small_mabn2.cfg"
+}
+detdata() { printf 'train_images=det/train\ntrain_json=det/annotations/instances_train.json\nnames=det/shapes.names\nbackup=%s\n' "$1" > "$1.data"; }
+detcfg bn 2 3 | sed 's/^learning_rate=.*/learning_rate=0/' > detbn.cfg
+detdata det1; "$plain" train detbn.cfg det1.data --log-every 1 --loader-threads 0 --no-eval > det1.log 2>&1 ||
+  { echo "detector, one process: failed"; cat det1.log; exit 1; }
+# Buckets of 64 KiB: dozens of them, most started while backward still runs (one bucket of the
+# default 16 MiB holds this whole network).
+detdata det2; MABDET_BUCKET_MB=0.0625 mpi 2 "$bin" train detbn.cfg det2.data --log-every 1 --loader-threads 0 --no-eval > det2.log 2>&1 ||
+  { echo "detector, 2 ranks: failed"; cat det2.log; exit 1; }
+# Every term of every step, to 2e-4 (they print with 4 decimals or fewer).
+terms() { grep '^step ' "$1" | sed -E 's/ +[0-9.]+ img\/s.*//; s/ +lr [0-9.e-]+//'; }
+[ "$(terms det1.log | wc -l)" -eq 3 ] || { echo "detector: expected 3 step lines"; cat det1.log; exit 1; }
+paste -d'\n' <(terms det1.log) <(terms det2.log) | awk 'NR % 2 == 1 { n = split($0, a, " "); next }
+  { m = split($0, b, " "); if (m != n) { print "different terms: " $0; bad = 1; next }
+    for (i = 1; i <= n; i++) if (a[i] != b[i]) { d = a[i] - b[i]; if (a[i] !~ /^[0-9.e-]+$/ || d > 2e-4 || d < -2e-4) { print "one: " a[i] " 2 ranks: " b[i] " in: " $0; bad = 1 } } }
+  END { exit bad }' || { echo "detector: 2 ranks differ from one process"; exit 1; }
+$diffw det1/detbn_final.weights det2/detbn_final.weights --only P --only V --tol 1e-5 > det.diff ||
+  { echo "detector: weights differ"; cat det.diff; exit 1; }
+echo "detector bn: 2 ranks x 2 = 1 process batch 4 / subdivisions 2 over 3 steps, every loss term; $(grep "kind V" det.diff)"
+
+# With sync_bn everywhere (whose RoI batches in the heads differ per rank, empty ones included):
+# it runs to the end, rank 0 logs every term once per step.
+detcfg sync_bn 4 2 | sed 's/^batch=4/batch=8/' > det.cfg
+detdata detb
+mpi 2 "$bin" train det.cfg detb.data --log-every 1 --loader-threads 0 --no-eval > det.log 2>&1 || { echo "detector: failed"; cat det.log; exit 1; }
 [ "$(grep -c '^step [12]/2 .* rpn_cls .* box_cls .* mask ' det.log)" -eq 2 ] || { echo "detector: log lines"; cat det.log; exit 1; }
 [ -s detb/det_final.weights ] && [ -s detb/det_final.rank1.weights ] || { echo "detector: checkpoints"; ls detb; exit 1; }
+
+MABDET_BUCKET_MB=0 expect_error "MABDET_BUCKET_MB='0': expected the all-reduce bucket size in MiB" \
+  mpi 2 "$bin" train detbn.cfg det2.data --loader-threads 0 --no-eval
 
 # commcheck: exact sums through MPI, up to a buffer past one bucket.
 mpi 2 "$bin" commcheck --floats 5000000 > commcheck.log 2>&1 || { echo "commcheck failed"; cat commcheck.log; exit 1; }

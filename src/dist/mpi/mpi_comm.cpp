@@ -38,6 +38,29 @@ void MpiComm::sum(T* p, size_t n, Device d, MPI_Datatype type) {
 void MpiComm::allreduce_sum(float* p, size_t n, Device d) { sum(p, n, d, MPI_FLOAT); }
 void MpiComm::allreduce_sum(double* p, size_t n, Device d) { sum(p, n, d, MPI_DOUBLE); }
 
+void MpiComm::start_allreduce_sum(float* p, size_t n, Device d) {
+  if (size_ == 1 || n == 0) return;
+  if (d != Device::CPU) return sum(p, n, d, MPI_FLOAT);
+  for (size_t i = 0; i < n; i += size_t(INT_MAX)) {
+    const int k = int(std::min(n - i, size_t(INT_MAX)));
+    pending_.emplace_back();
+    MPI_Iallreduce(MPI_IN_PLACE, p + i, k, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &pending_.back());
+  }
+}
+
+void MpiComm::progress() {
+  if (pending_.empty()) return;
+  int done = 0;
+  MPI_Testall(int(pending_.size()), pending_.data(), &done, MPI_STATUSES_IGNORE);
+  if (done) pending_.clear();
+}
+
+void MpiComm::wait_all() {
+  if (pending_.empty()) return;
+  MPI_Waitall(int(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE);
+  pending_.clear();
+}
+
 void MpiComm::broadcast_bytes(void* p, size_t bytes, int root) {
   MPI_Bcast(p, int(bytes), MPI_BYTE, root, MPI_COMM_WORLD);
 }

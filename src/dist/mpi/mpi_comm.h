@@ -21,6 +21,10 @@ class MpiComm : public Comm {
   int size() const override { return size_; }
   void allreduce_sum(float* p, size_t n, Device d) override;
   void allreduce_sum(double* p, size_t n, Device d) override;
+  // MPI_Iallreduce for host buffers; device buffers (staged through the host) sum at once.
+  void start_allreduce_sum(float* p, size_t n, Device d) override;
+  void progress() override;
+  void wait_all() override;
   [[noreturn]] void abort(int code) override;
   // Rank among the processes of this node (which GPU a rank takes).
   int local_rank() const { return local_rank_; }
@@ -31,6 +35,7 @@ class MpiComm : public Comm {
   void sum(T* p, size_t n, Device d, MPI_Datatype type);
   int rank_ = 0, size_ = 1, local_rank_ = 0;
   std::vector<unsigned char> host_;  // staging for device buffers
+  std::vector<MPI_Request> pending_;  // started, not yet waited for
 };
 
 }  // namespace mabdet
