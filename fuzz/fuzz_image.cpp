@@ -1,6 +1,7 @@
 // Image bytes -> decode_image_memory (stb_image, with mabdet's truncation checks in front): PNG,
 // JPEG and whatever else the decoder accepts must decode to a consistent RGB image or fail cleanly.
 #include "data/jpeg_tables.h"
+#include "data/pnm_header.h"
 #include "fuzz_util.h"
 #include "mabdet/data/image.h"
 
@@ -10,11 +11,12 @@ extern "C" int stbi_info_from_memory(const unsigned char* buffer, int len, int* 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A 300-byte TGA or BMP header may describe a 65000x224 image that stb fills from past the end
   // of the data: seconds per input under ASan. Such sizes only slow the fuzzer; skip them.
-  // The probe parses headers with stb's own code, so mabdet's JPEG table check goes first (a bad
-  // table is rejected by the decode below anyway).
+  // The probe parses headers with stb's own code, so mabdet's JPEG table and PNM header checks go
+  // first (what they reject, the decode below rejects anyway).
   bool probe = size <= size_t(1) << 30;
   try {
     mabdet::check_jpeg_huffman_tables(data, size, "fuzz.img");
+    mabdet::check_pnm_header(data, size, "fuzz.img");
   } catch (const mabdet::Error&) {
     probe = false;
   }

@@ -88,3 +88,30 @@ TEST_CASE("fuzz regression: PNG with an empty first IDAT chunk") {
         }) == path + ": cannot decode image (PNG not supported: unknown PNG chunk type)");
   CHECK(clean_error(png, path));
 }
+
+// fuzz_image: stb_image 2.27 reads a PNM header's numbers into an int without a bound, so a
+// 10-digit width is a signed overflow (UBSan) before anything checks it; the header is now read
+// first as stb reads it, and a number over 2^24 (stb's largest image side) is an error.
+TEST_CASE("fuzz regression: a PPM header number too long for an int is a clean error") {
+  const std::string found = "P6\n8888888888888888888888888888888888888888888888888888888888888888812\n9 35\0005";
+  const std::string want = "f.ppm: corrupt PNM header (its width has more digits than any image: over 16777216)";
+  auto err = [](const std::string& b, const char* name, bool stb) {
+    return mabdet::test::error_of([&] {
+      const auto* p = reinterpret_cast<const uint8_t*>(b.data());
+      if (stb) decode_image_stb(p, b.size(), name);
+      else decode_image_memory(p, b.size(), name);
+    });
+  };
+  CHECK(err(found, "f.ppm", true) == want);
+  CHECK(err(found, "f.ppm", false) == want);
+  CHECK(err("P5 # a comment\n4 16777217 255\n", "h.pgm", true) ==
+        "h.pgm: corrupt PNM header (its height has more digits than any image: over 16777216)");
+  CHECK(err("P6\n1 1\n99999999999\n", "m.ppm", true) ==
+        "m.ppm: corrupt PNM header (its maximum value has more digits than any image: over 16777216)");
+  // A well-formed header, comments included, still decodes: the check reads no further.
+  const std::string ok = std::string("P6\n# made by hand\n2 1 # two pixels\n255\n") + "\x01\x02\x03\x04\x05\x06";
+  const Image img = decode_image_stb(reinterpret_cast<const uint8_t*>(ok.data()), ok.size(), "ok.ppm");
+  CHECK((img.w == 2 && img.h == 1 && img.pix[5] == 6));
+  // P3 (ASCII) is no format stb reads: left to the decoder's own error.
+  CHECK(err("P3\n99999999999 1\n255\n", "a.ppm", true).rfind("a.ppm: cannot decode image", 0) == 0);
+}

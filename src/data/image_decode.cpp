@@ -13,6 +13,7 @@
 #endif
 
 #include "data/jpeg_tables.h"
+#include "data/pnm_header.h"
 #include "mabdet/data/image.h"
 #include "mabdet/error.h"
 #include "mabdet/file_check.h"
@@ -64,11 +65,13 @@ const char* image_decoder_name() {
 
 namespace {
 // The checks both decoders get: a table with more than 256 codes breaks the JPEG standard (and
-// overflowed stb_image); libjpeg rejects it too, but without saying why.
+// overflowed stb_image); libjpeg rejects it too, but without saying why. A PNM header number too
+// long for any image overflowed stb_image's int.
 void check_bytes(const uint8_t* data, size_t size, const std::string& name) {
   if (size == 0) fail(name, ": image file is empty (0 bytes)");
   check_complete(data, size, name);
   check_jpeg_huffman_tables(data, size, name);
+  check_pnm_header(data, size, name);
 }
 
 Image stb_decode(const uint8_t* data, size_t size, const std::string& name) {
