@@ -1,6 +1,8 @@
 // Image decode: PNG round trip exact; JPEG close to its source; the OpenCV build's decoder gives
-// the same PNG pixels as stb_image and JPEG pixels within IDCT rounding; truncated JPEG rejected.
+// the same PNG pixels as stb_image and JPEG pixels within IDCT rounding; truncated JPEG, BMP and
+// PNM rejected.
 #include <doctest/doctest.h>
+#include <stb/stb_image_write.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -55,4 +57,31 @@ TEST_CASE("image: PNG exact, JPEG close, both decoders agree, truncated JPEG rej
   write_file(tmp / "t.jpg", jpg_bytes.substr(0, jpg_bytes.size() * 2 / 3));
   CHECK_THROWS_WITH_AS(decode_image(tmp / "t.jpg"), (tmp / "t.jpg" + ": truncated JPEG (no end-of-image marker)").c_str(),
                        Error);
+}
+
+// Uncompressed formats have no end marker: stb_image fills a cut BMP with black rows and returns
+// a cut PNM's missing pixels as uninitialized memory. Their headers say how long they must be.
+TEST_CASE("image: BMP and PNM shorter than their headers announce are rejected, whole ones decode") {
+  TempDir tmp;
+  const Image src = smooth_image(13, 7, 5);
+  REQUIRE(stbi_write_bmp((tmp / "a.bmp").c_str(), src.w, src.h, 3, src.pix.data()));
+  const std::string bmp = read_file(tmp / "a.bmp");
+  CHECK(decode_image(tmp / "a.bmp").pix == src.pix);
+  write_file(tmp / "t.bmp", bmp.substr(0, bmp.size() - 1));
+  // 24-bit rows of 13 pixels padded to 40 bytes, 7 of them after a 54-byte header.
+  CHECK_THROWS_WITH_AS(decode_image(tmp / "t.bmp"),
+                       (tmp / "t.bmp" + ": truncated BMP (13x7 at 24 bits from byte 54 needs 334 bytes, the file has 333)").c_str(),
+                       Error);
+  std::string ppm = "P6\n# 3x2, 8-bit\n3 2\n255\n";
+  for (int i = 0; i < 18; ++i) ppm += char(10 * i);
+  write_file(tmp / "a.ppm", ppm);
+  const Image p = decode_image(tmp / "a.ppm");
+  CHECK((p.w == 3 && p.h == 2 && p.pix[17] == 170));
+  write_file(tmp / "t.ppm", ppm.substr(0, ppm.size() - 1));
+  CHECK_THROWS_WITH_AS(decode_image(tmp / "t.ppm"),
+                       (tmp / "t.ppm" + ": truncated PNM (3x2 needs 18 bytes of pixels, the file has 17)").c_str(), Error);
+  const std::string pgm16 = std::string("P5 2 2 65535\n") + std::string(7, '\x7f');  // 16-bit: 8 bytes due
+  write_file(tmp / "t.pgm", pgm16);
+  CHECK_THROWS_WITH_AS(decode_image(tmp / "t.pgm"),
+                       (tmp / "t.pgm" + ": truncated PNM (2x2 needs 8 bytes of pixels, the file has 7)").c_str(), Error);
 }

@@ -34,8 +34,9 @@ std::vector<uint8_t> read_bytes(const std::string& path) {
 }
 
 // Both decoders accept some truncated files, filling the missing part with grey or black. A
-// truncated PNG lacks its IEND chunk and a truncated JPEG its EOI marker: reject both up front so
-// that a half-copied dataset fails instead of training on garbage.
+// truncated PNG lacks its IEND chunk and a truncated JPEG its EOI marker; an uncompressed BMP is
+// shorter than its header's pixel offset plus rows: reject them up front so that a half-copied
+// dataset fails instead of training on garbage. (PNM: check_pnm_header.)
 void check_complete(const uint8_t* d, size_t n, const std::string& name) {
   static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   static const uint8_t iend[8] = {'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
@@ -51,6 +52,26 @@ void check_complete(const uint8_t* d, size_t n, const std::string& name) {
     bool eoi = false;
     for (size_t i = n - 1; i >= 1 && !eoi; --i) eoi = d[i - 1] == 0xFF && d[i] == 0xD9;
     if (!eoi) fail(name, ": truncated JPEG (no end-of-image marker)");
+  } else if (n >= 34 && d[0] == 'B' && d[1] == 'M') {
+    auto u16 = [&](size_t at) { return int64_t(d[at]) | int64_t(d[at + 1]) << 8; };
+    auto u32 = [&](size_t at) { return u16(at) | u16(at + 2) << 16; };
+    auto i32 = [&](size_t at) { return int64_t(int32_t(uint32_t(u32(at)))); };
+    const int64_t offset = u32(10), header = u32(14);
+    int64_t w = 0, h = 0, bpp = 0, compression = 0;
+    if (header == 12) {  // OS/2's BITMAPCOREHEADER
+      w = u16(18), h = u16(20), bpp = u16(24);
+    } else if (header >= 40) {
+      w = i32(18), h = i32(22), bpp = u16(28), compression = u32(30);
+    }
+    h = h < 0 ? -h : h;  // negative: rows stored top-down
+    // Uncompressed rows (or bit fields) only: what else there is the decoder rejects or checks.
+    if ((compression == 0 || compression == 3) && w >= 1 && w <= (1 << 24) && h >= 1 && h <= (1 << 24) &&
+        bpp >= 1 && bpp <= 32) {
+      const int64_t need = offset + (bpp * w + 31) / 32 * 4 * h;
+      if (int64_t(n) < need)
+        fail(name, ": truncated BMP (", w, "x", h, " at ", bpp, " bits from byte ", offset, " needs ", need,
+             " bytes, the file has ", n, ")");
+    }
   }
 }
 }  // namespace

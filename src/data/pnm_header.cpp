@@ -31,15 +31,24 @@ void check_pnm_header(const uint8_t* d, size_t n, const std::string& name) {
   if (p != 'P' || (t != '5' && t != '6')) return;  // the only PNM kinds stb reads
   constexpr int64_t kMax = int64_t(1) << 24;       // stb's own largest width or height
   char c = r.get();
-  for (const char* field : {"width", "height", "maximum value"}) {
+  int64_t v[3] = {};
+  const char* field[3] = {"width", "height", "maximum value"};
+  bool ended = false;  // the data ran out inside the header
+  for (int k = 0; k < 3; ++k) {
     skip_space(r, c);
-    int64_t v = 0;
     while (!r.eof() && c >= '0' && c <= '9') {
-      v = v * 10 + (c - '0');
-      if (v > kMax) fail(name, ": corrupt PNM header (its ", field, " has more digits than any image: over ", kMax, ")");
+      v[k] = v[k] * 10 + (c - '0');
+      if (v[k] > kMax) fail(name, ": corrupt PNM header (its ", field[k], " has more digits than any image: over ", kMax, ")");
       c = r.get();
     }
+    ended = ended || r.eof();
   }
+  // What stb would decode: its own errors (a zero side, a maximum over 65535) stay its own.
+  if (ended || v[0] < 1 || v[1] < 1 || v[2] < 1 || v[2] > 65535) return;
+  const int64_t need = v[0] * v[1] * (t == '6' ? 3 : 1) * (v[2] > 255 ? 2 : 1);
+  const int64_t have = int64_t(n - r.at);  // the pixels start right after the maximum's delimiter
+  if (have < need)
+    fail(name, ": truncated PNM (", v[0], "x", v[1], " needs ", need, " bytes of pixels, the file has ", have, ")");
 }
 
 }  // namespace mabdet
