@@ -1,7 +1,7 @@
 // Image bytes -> decode_image_memory (stb_image, with mabdet's truncation checks in front): PNG,
 // JPEG and whatever else the decoder accepts must decode to a consistent RGB image or fail cleanly.
 #include "data/jpeg_tables.h"
-#include "data/pnm_header.h"
+#include "data/pnm.h"
 #include "fuzz_util.h"
 #include "mabdet/data/image.h"
 
@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool probe = size <= size_t(1) << 30;
   try {
     mabdet::check_jpeg_huffman_tables(data, size, "fuzz.img");
-    mabdet::check_pnm_header(data, size, "fuzz.img");
+    mabdet::PnmHeader pnm;
+    mabdet::read_pnm_header(data, size, "fuzz.img", pnm);
   } catch (const mabdet::Error&) {
     probe = false;
   }

@@ -3,6 +3,7 @@
 // that a plain build happens to survive); their expected values are pycocotools' or the loader's.
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -114,4 +115,25 @@ TEST_CASE("fuzz regression: a PPM header number too long for an int is a clean e
   CHECK((img.w == 2 && img.h == 1 && img.pix[5] == 6));
   // P3 (ASCII) is no format stb reads: left to the decoder's own error.
   CHECK(err("P3\n99999999999 1\n255\n", "a.ppm", true).rfind("a.ppm: cannot decode image", 0) == 0);
+}
+
+// fuzz_image: a complete 16-bit PGM asked of stb_image 2.27 as RGB went through its 8-bit channel
+// conversion and then its 16-to-8 conversion read twice that buffer (ASan heap overflow); stb also
+// reads 16-bit samples in host byte order and ignores the maximum value. mabdet decodes binary
+// PNM itself now: big-endian 0x1234 of 65535 is 18 of 255, and 50 of maximum 100 is 128.
+TEST_CASE("fuzz regression: a 16-bit PGM decodes to gray RGB without overflowing") {
+  std::string pgm = "P5\n1 3\n65535\n";
+  for (uint16_t v : {0x1234, 0xff00, 0x0000}) pgm += std::string{char(v >> 8), char(v & 0xff)};  // big-endian
+  const Image img = decode_image_stb(reinterpret_cast<const uint8_t*>(pgm.data()), pgm.size(), "g.pgm");
+  REQUIRE((img.w == 1 && img.h == 3));
+  CHECK(img.pix == std::vector<uint8_t>{18, 18, 18, 254, 254, 254, 0, 0, 0});  // 0xff00 = 65280: 254.0
+  const std::string ppm = std::string("P6 1 1 100\n") + char(50) + char(100) + char(0);
+  CHECK(decode_image_stb(reinterpret_cast<const uint8_t*>(ppm.data()), ppm.size(), "m.ppm").pix ==
+        std::vector<uint8_t>{128, 255, 0});
+  for (const char* cut : {"P6 1", "P6 1 1 255"})  // the data ends inside the header
+    CHECK(mabdet::test::error_of([&] { decode_image_stb(reinterpret_cast<const uint8_t*>(cut), std::strlen(cut), "c.ppm"); }) ==
+          "c.ppm: cannot decode image (the PNM header is cut short)");
+  std::string found = "P5\n1 92\n355\n";
+  found += std::string(184, '\x01');
+  CHECK(decode_image_stb(reinterpret_cast<const uint8_t*>(found.data()), found.size(), "f.pgm").pix.size() == 92 * 3);
 }

@@ -13,7 +13,7 @@
 #endif
 
 #include "data/jpeg_tables.h"
-#include "data/pnm_header.h"
+#include "data/pnm.h"
 #include "mabdet/data/image.h"
 #include "mabdet/error.h"
 #include "mabdet/file_check.h"
@@ -36,7 +36,7 @@ std::vector<uint8_t> read_bytes(const std::string& path) {
 // Both decoders accept some truncated files, filling the missing part with grey or black. A
 // truncated PNG lacks its IEND chunk and a truncated JPEG its EOI marker; an uncompressed BMP is
 // shorter than its header's pixel offset plus rows: reject them up front so that a half-copied
-// dataset fails instead of training on garbage. (PNM: check_pnm_header.)
+// dataset fails instead of training on garbage. (PNM: read_pnm_header.)
 void check_complete(const uint8_t* d, size_t n, const std::string& name) {
   static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   static const uint8_t iend[8] = {'I', 'E', 'N', 'D', 0xAE, 0x42, 0x60, 0x82};
@@ -92,10 +92,16 @@ void check_bytes(const uint8_t* data, size_t size, const std::string& name) {
   if (size == 0) fail(name, ": image file is empty (0 bytes)");
   check_complete(data, size, name);
   check_jpeg_huffman_tables(data, size, name);
-  check_pnm_header(data, size, name);
+  PnmHeader pnm;
+  read_pnm_header(data, size, name, pnm);
 }
 
+// Binary PGM/PPM is decoded here (src/data/pnm.cpp): stb_image 2.27 reads 16-bit samples in host
+// byte order, ignores the maximum value, and overflows its buffer converting a 16-bit PGM to RGB
+// (found by fuzz_image).
 Image stb_decode(const uint8_t* data, size_t size, const std::string& name) {
+  PnmHeader pnm;
+  if (read_pnm_header(data, size, name, pnm)) return decode_pnm(data, size, name, pnm);
   int w = 0, h = 0, c = 0;
   uint8_t* p = stbi_load_from_memory(data, int(size), &w, &h, &c, 3);
   if (!p) fail(name, ": cannot decode image (", stbi_failure_reason(), ")");
