@@ -137,3 +137,37 @@ TEST_CASE("fuzz regression: a 16-bit PGM decodes to gray RGB without overflowing
   found += std::string(184, '\x01');
   CHECK(decode_image_stb(reinterpret_cast<const uint8_t*>(found.data()), found.size(), "f.pgm").pix.size() == 92 * 3);
 }
+
+// fuzz_image: a progressive JPEG whose AC scans use a Huffman table no DHT segment defined; stb_image
+// 2.27 does not initialize its tables, decoded with whatever the heap held and indexed its size list
+// at -123 (UBSan). The stb path now rejects a scan's undefined table first.
+TEST_CASE("fuzz regression: a JPEG scan with an undefined Huffman table is a clean error on the stb path") {
+  const std::string path = "tests/fixtures/fuzz/jpeg_undefined_ac_table.jpg";
+  std::ifstream f(path, std::ios::binary);
+  REQUIRE(f.good());
+  const std::string jpg((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  CHECK(mabdet::test::error_of([&] {
+          decode_image_stb(reinterpret_cast<const uint8_t*>(jpg.data()), jpg.size(), path);
+        }) == path + ": corrupt JPEG (a scan decodes with Huffman table AC 0, which no DHT segment before it defines)");
+  // A whole JPEG of the project's own writer still decodes: its tables come before its scan.
+  mabdet::test::TempDir tmp;
+  Image img;
+  img.w = 9;
+  img.h = 5;
+  img.pix.assign(9 * 5 * 3, 100);
+  write_jpg(tmp.path + "/a.jpg", img, 90);
+  std::ifstream g(tmp.path + "/a.jpg", std::ios::binary);
+  const std::string ok((std::istreambuf_iterator<char>(g)), std::istreambuf_iterator<char>());
+  CHECK(decode_image_stb(reinterpret_cast<const uint8_t*>(ok.data()), ok.size(), "a.jpg").w == 9);
+  // Without its DHT segments (a motion-JPEG frame relies on the standard tables): stb cannot.
+  std::string bare;
+  for (size_t i = 0; i < ok.size();) {
+    if (i + 3 < ok.size() && uint8_t(ok[i]) == 0xFF && uint8_t(ok[i + 1]) == 0xC4) {
+      i += 2 + (size_t(uint8_t(ok[i + 2])) << 8 | uint8_t(ok[i + 3]));
+      continue;
+    }
+    bare += ok[i++];
+  }
+  CHECK(mabdet::test::error_of([&] { decode_image_stb(reinterpret_cast<const uint8_t*>(bare.data()), bare.size(), "b.jpg"); }) ==
+        "b.jpg: corrupt JPEG (a scan decodes with Huffman table DC 0, which no DHT segment before it defines)");
+}

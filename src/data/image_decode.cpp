@@ -102,6 +102,7 @@ void check_bytes(const uint8_t* data, size_t size, const std::string& name) {
 Image stb_decode(const uint8_t* data, size_t size, const std::string& name) {
   PnmHeader pnm;
   if (read_pnm_header(data, size, name, pnm)) return decode_pnm(data, size, name, pnm);
+  check_jpeg_scan_tables(data, size, name);
   int w = 0, h = 0, c = 0;
   uint8_t* p = stbi_load_from_memory(data, int(size), &w, &h, &c, 3);
   if (!p) fail(name, ": cannot decode image (", stbi_failure_reason(), ")");

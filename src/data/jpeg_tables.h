@@ -12,4 +12,10 @@ namespace mabdet {
 // malformed is left to the decoder to reject.
 void check_jpeg_huffman_tables(const uint8_t* d, size_t n, const std::string& name);
 
+// Fails naming `name` if a scan decodes with a Huffman table no DHT segment before it defined:
+// stb_image 2.27 then decodes with its uninitialized table memory (an out-of-bounds symbol index,
+// found by fuzz_image). For the stb path only: libjpeg falls back to the standard tables there,
+// as motion-JPEG frames without DHT segments expect.
+void check_jpeg_scan_tables(const uint8_t* d, size_t n, const std::string& name);
+
 }  // namespace mabdet
