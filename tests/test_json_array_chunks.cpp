@@ -68,3 +68,14 @@ TEST_CASE("json array chunks: empty arrays and malformed files") {
     fs::remove(p);
   }
 }
+
+// fuzz_coco_results: a file that is no json list threw from the constructor after fopen, and a
+// destructor does not run then: every such file leaked a descriptor until fopen itself failed.
+TEST_CASE("json array chunks: a file rejected by the constructor leaves no descriptor open") {
+  const std::string bad = write_tmp("notalist.json", "{\"a\": 1}");
+  auto open_fds = [] { return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator{}); };
+  const auto before = open_fds();
+  for (int i = 0; i < 50; ++i) CHECK_THROWS_AS(JsonArrayChunks(bad, 64), Error);
+  CHECK(open_fds() == before);
+  fs::remove(bad);
+}

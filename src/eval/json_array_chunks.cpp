@@ -16,12 +16,13 @@ static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c ==
 JsonArrayChunks::JsonArrayChunks(const std::string& path, size_t target)
     : path_(path), target_(target) {
   require_file(path, "a results json");
-  f_ = std::fopen(path.c_str(), "rb");
-  if (!f_) fail(path, ": cannot read file");
-  if (std::fseek(f_, 0, SEEK_END) == 0) {
-    const long n = std::ftell(f_);
+  file_.reset(std::fopen(path.c_str(), "rb"));
+  FILE* f = file_.get();
+  if (!f) fail(path, ": cannot read file");
+  if (std::fseek(f, 0, SEEK_END) == 0) {
+    const long n = std::ftell(f);
     file_size_ = n > 0 ? size_t(n) : 0;
-    std::fseek(f_, 0, SEEK_SET);
+    std::fseek(f, 0, SEEK_SET);
   }
   // A small file needs no 16 MB buffer (zeroing it dominated loading a few results).
   const size_t first = file_size_ ? std::min(target_, file_size_) : target_;
@@ -37,10 +38,6 @@ JsonArrayChunks::JsonArrayChunks(const std::string& path, size_t target)
   ++begin_;
 }
 
-JsonArrayChunks::~JsonArrayChunks() {
-  if (f_) std::fclose(f_);
-}
-
 void JsonArrayChunks::fill() {
   if (eof_) return;
   // Keep one byte before the unconsumed part: it becomes the next piece's '['.
@@ -51,10 +48,10 @@ void JsonArrayChunks::fill() {
   }
   if (buf_.size() - end_ < target_ + kPad) buf_.resize(2 * buf_.size());
   const size_t want = buf_.size() - end_ - kPad;
-  const size_t got = std::fread(buf_.data() + end_, 1, want, f_);
+  const size_t got = std::fread(buf_.data() + end_, 1, want, file_.get());
   end_ += got;
   if (got < want) {
-    if (std::ferror(f_)) fail(path_, ": cannot read file");
+    if (std::ferror(file_.get())) fail(path_, ": cannot read file");
     eof_ = true;
   }
 }

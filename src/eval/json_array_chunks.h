@@ -4,6 +4,7 @@
 // few megabytes instead of hundreds. (internal header)
 #pragma once
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,6 @@ class JsonArrayChunks {
  public:
   // target: roughly how many bytes of elements per piece.
   explicit JsonArrayChunks(const std::string& path, size_t target = size_t(8) << 20);
-  ~JsonArrayChunks();
   JsonArrayChunks(const JsonArrayChunks&) = delete;
   JsonArrayChunks& operator=(const JsonArrayChunks&) = delete;
 
@@ -36,7 +36,12 @@ class JsonArrayChunks {
   size_t element_end(size_t p);  // position of the ',' or ']' closing the element at p, or npos
 
   std::string path_;
-  FILE* f_ = nullptr;
+  // Owned, so that a constructor that fails after opening (not a list, a read error) closes it:
+  // a destructor does not run then, and a long run of bad files leaked descriptors (fuzz_coco_results).
+  struct Closer {
+    void operator()(FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<FILE, Closer> file_;
   bool eof_ = false, closed_ = false, done_ = false;
   size_t target_, file_size_ = 0;
   std::vector<char> buf_;
