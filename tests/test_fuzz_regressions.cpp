@@ -59,6 +59,18 @@ TEST_CASE("fuzz regression: JPEG Huffman table with more than 256 codes is a cle
 // The last two cases are stb_image's bugs, so they call it whatever the build; the build's own
 // decoder (OpenCV by default) must reject the same bytes with an error naming the file.
 namespace {
+std::string file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  REQUIRE(f.good());
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+// The message decode_image_stb ends in for these bytes ("" when it decodes them).
+std::string stb_error(const std::string& bytes, const std::string& name) {
+  return mabdet::test::error_of(
+      [&] { decode_image_stb(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), name); });
+}
+
 bool clean_error(const std::string& bytes, const std::string& name) {
   const std::string e = mabdet::test::error_of(
       [&] { decode_image_memory(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), name); });
@@ -81,12 +93,8 @@ TEST_CASE("fuzz regression: a decoded image with no pixels is an error") {
 // end in the decoder's own error, and `make sanitize` must pass through it.
 TEST_CASE("fuzz regression: PNG with an empty first IDAT chunk") {
   const std::string path = "tests/fixtures/fuzz/png_empty_first_idat.png";
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE(f.good());
-  const std::string png((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  CHECK(mabdet::test::error_of([&] {
-          decode_image_stb(reinterpret_cast<const uint8_t*>(png.data()), png.size(), path);
-        }) == path + ": cannot decode image (PNG not supported: unknown PNG chunk type)");
+  const std::string png = file_bytes(path);
+  CHECK(stb_error(png, path) == path + ": cannot decode image (PNG not supported: unknown PNG chunk type)");
   CHECK(clean_error(png, path));
 }
 
@@ -143,12 +151,8 @@ TEST_CASE("fuzz regression: a 16-bit PGM decodes to gray RGB without overflowing
 // at -123 (UBSan). The stb path now rejects a scan's undefined table first.
 TEST_CASE("fuzz regression: a JPEG scan with an undefined Huffman table is a clean error on the stb path") {
   const std::string path = "tests/fixtures/fuzz/jpeg_undefined_ac_table.jpg";
-  std::ifstream f(path, std::ios::binary);
-  REQUIRE(f.good());
-  const std::string jpg((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  CHECK(mabdet::test::error_of([&] {
-          decode_image_stb(reinterpret_cast<const uint8_t*>(jpg.data()), jpg.size(), path);
-        }) == path + ": corrupt JPEG (a scan decodes with Huffman table AC 0, which no DHT segment before it defines)");
+  CHECK(stb_error(file_bytes(path), path) ==
+        path + ": corrupt JPEG (a scan decodes with Huffman table AC 0, which no DHT segment before it defines)");
   // A whole JPEG of the project's own writer still decodes: its tables come before its scan.
   mabdet::test::TempDir tmp;
   Image img;
@@ -156,8 +160,7 @@ TEST_CASE("fuzz regression: a JPEG scan with an undefined Huffman table is a cle
   img.h = 5;
   img.pix.assign(9 * 5 * 3, 100);
   write_jpg(tmp.path + "/a.jpg", img, 90);
-  std::ifstream g(tmp.path + "/a.jpg", std::ios::binary);
-  const std::string ok((std::istreambuf_iterator<char>(g)), std::istreambuf_iterator<char>());
+  const std::string ok = file_bytes(tmp.path + "/a.jpg");
   CHECK(decode_image_stb(reinterpret_cast<const uint8_t*>(ok.data()), ok.size(), "a.jpg").w == 9);
   // Without its DHT segments (a motion-JPEG frame relies on the standard tables): stb cannot.
   std::string bare;
@@ -168,6 +171,5 @@ TEST_CASE("fuzz regression: a JPEG scan with an undefined Huffman table is a cle
     }
     bare += ok[i++];
   }
-  CHECK(mabdet::test::error_of([&] { decode_image_stb(reinterpret_cast<const uint8_t*>(bare.data()), bare.size(), "b.jpg"); }) ==
-        "b.jpg: corrupt JPEG (a scan decodes with Huffman table DC 0, which no DHT segment before it defines)");
+  CHECK(stb_error(bare, "b.jpg") == "b.jpg: corrupt JPEG (a scan decodes with Huffman table DC 0, which no DHT segment before it defines)");
 }
