@@ -5,10 +5,23 @@
 # `mabdet gendata` data with the same schedule, and scored by `mabdet cocoeval`. If torchvision
 # reaches an AP that mabdet does not on the same data, suspect mabdet.
 # Interpreter: Debian's /usr/bin/python3 (python3-torch, python3-torchvision); no pycocotools needed.
-# Usage: scripts/torch_detection_ref.py DATA_DIR OUT_DIR [--steps N] [--norm bn|gn] [--norm-batch K]
-#        [--faster] [--threads T] [--seed S] [--init PTH] [--init-only]; then: mabdet cocoeval GT OUT_DIR/bbox.json
-#        --iou bbox. OUT_DIR also gets init.pth and final.pth (state_dicts named as torchvision's
-#        detectors, so scripts/convert_torchvision.py maps them onto the small cfg).
+# Usage: scripts/torch_detection_ref.py DATA_DIR OUT_DIR [--steps N] [--norm bn|gn|mabn] [--norm-batch K]
+#        [--mabn-buffer M] [--mabn-warmup W] [--faster] [--threads T] [--seed S] [--init PTH] [--init-only];
+#        then: mabdet cocoeval GT OUT_DIR/bbox.json --iou bbox. OUT_DIR also gets init.pth and final.pth
+#        (state_dicts named as torchvision's detectors, so scripts/convert_torchvision.py maps them onto
+#        the small cfg).
+# --norm mabn: MABN2d (/work/shared/MABN.md, float32) wherever bn would go, each fed by a conv whose
+#        filters are centred at every forward (torch.nn.utils.parametrize), as mabdet's norm=mabn with
+#        centralize=1; defaults as cfg/mask_rcnn_small_mabn2.cfg and mabdet (buffer 16, warm-up 100,
+#        momentum 0.98, eps 1e-5). Each training forward (one sub-batch of --norm-batch images) is one
+#        t of every MABN layer. init.pth/final.pth stay in bn's layout: conv weights uncentred (mabdet
+#        centres them at every forward: convert with --mabn centred), each MABN as a BatchNorm with
+#        running_mean 0, running_var, weight gamma, bias beta, num_batches_tracked t (the same
+#        inference); the SMA buffers are not saved. A mabn init.pth equals bn's for the same seed
+#        (MABN2d draws no random numbers), so mabdet's INIT=torchvision mabn2 runs start where this
+#        script's mabn runs start. --init PTH into a mabn model takes such a bn-layout state_dict and
+#        maps each BatchNorm as convert_torchvision.py does (beta absorbs the mean, running_var the
+#        second moment), buffers empty, t = 0.
 import argparse, json, math, os, random, time
 from collections import OrderedDict
 
@@ -16,6 +29,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 from torch import nn
+from torch.nn.utils import parametrize
 from torchvision.models.detection import FasterRCNN, MaskRCNN
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.faster_rcnn import FastRCNNConvFCHead, FastRCNNPredictor
@@ -24,12 +38,173 @@ from torchvision.ops import MultiScaleRoIAlign
 from torchvision.ops.feature_pyramid_network import FeaturePyramidNetwork, LastLevelMaxPool
 
 
-def norm_factory(kind):
+MABN_EPS, MABN_MOMENTUM = 1e-5, 0.98  # mabdet's norm_eps and mabn norm_momentum defaults
+DIMS = (0, 2, 3)
+
+
+def per_channel(v):
+    return v.view(1, -1, 1, 1)
+
+
+class MabnFunction(torch.autograd.Function):
+    """MABN.md's training forward and its (intentionally inexact past warm-up) backward; `mod` is the
+    MABN2d whose buffers and counter t this forward advances. The backward writes buf_gz at the t of
+    the forward it belongs to."""
+
+    @staticmethod
+    def forward(ctx, x, gamma, beta, mod):
+        mod.t += 1
+        t = int(mod.t)
+        x2 = (x * x).mean(dim=DIMS)
+        mod.buf_x2[t % mod.m] = x2
+        var = x2 if mod.batch_only(t) else mod.buf_x2.mean(dim=0)
+        s = torch.sqrt(var + mod.eps)
+        z = x / per_channel(s)
+        lim = 1.0 if t <= max(1000, mod.warmup) else 5.0
+        r = (s / torch.sqrt(mod.running_var + mod.eps)).clamp(1.0 / lim, lim)
+        y = per_channel(gamma * r) * z + per_channel(beta)
+        mod.running_var.mul_(mod.momentum).add_((1 - mod.momentum) * var)
+        ctx.mod, ctx.t = mod, t
+        ctx.save_for_backward(z, r, s, gamma)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        z, r, s, gamma = ctx.saved_tensors
+        mod, t = ctx.mod, ctx.t
+        g = dy * per_channel(gamma * r)
+        gz = (g * z).mean(dim=DIMS)
+        mod.buf_gz[t % mod.m] = gz
+        mgz = gz if mod.batch_only(t) else mod.buf_gz.mean(dim=0)
+        dx = (g - z * per_channel(mgz)) / per_channel(s)
+        dgamma = (dy * z).sum(dim=DIMS) * r
+        dbeta = dy.sum(dim=DIMS)
+        return dx, dgamma, dbeta, None
+
+
+class MABN2d(nn.Module):
+    """Moving-average batch normalization (MABN.md), float32: training forwards normalize by the
+    quadratic mean (no mean subtracted) over the batch, then over the last `buffer` forwards once
+    t > buffer and t >= warmup; inference is gamma * x / sqrt(running_var + eps) + beta."""
+
+    def __init__(self, channels, buffer=16, warmup=100, momentum=MABN_MOMENTUM, eps=MABN_EPS):
+        super().__init__()
+        if buffer < 1 or warmup < 0:
+            raise ValueError(f"MABN2d: buffer {buffer} must be >= 1 and warmup {warmup} >= 0")
+        self.m, self.warmup, self.momentum, self.eps = buffer, warmup, momentum, eps
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.register_buffer("running_var", torch.ones(channels))
+        self.register_buffer("buf_x2", torch.zeros(buffer, channels))
+        self.register_buffer("buf_gz", torch.zeros(buffer, channels))
+        self.register_buffer("t", torch.zeros((), dtype=torch.long))
+
+    def batch_only(self, t):
+        return t <= self.m or t < self.warmup
+
+    def forward(self, x):
+        if self.training:
+            return MabnFunction.apply(x, self.weight, self.bias, self)
+        return per_channel(self.weight) * x / per_channel(torch.sqrt(self.running_var + self.eps)) + \
+            per_channel(self.bias)
+
+    def extra_repr(self):
+        return f"{self.weight.numel()}, buffer={self.m}, warmup={self.warmup}, momentum={self.momentum}, eps={self.eps}"
+
+
+class CentredFilters(nn.Module):
+    """Weight centralization (MABN.md): each output filter loses its mean over (in/groups, kh, kw);
+    autograd through it gives dW = dW_used - mean(dW_used)."""
+
+    def forward(self, w):
+        return w - w.mean(dim=(1, 2, 3), keepdim=True)
+
+
+def centre_mabn_convs(model):
+    """Centre every conv that feeds a MABN2d: in this model each MABN2d follows its conv inside an
+    nn.Sequential (conv_norm, torchvision's Conv2dNormActivation). Called after construction, since
+    torchvision's heads initialize conv.weight in place, which a parametrized weight would ignore."""
+    n = 0
+    for seq in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
+        kids = list(seq.children())
+        for i, b in enumerate(kids):
+            if isinstance(b, MABN2d):
+                a = kids[i - 1] if i else None
+                if not isinstance(a, nn.Conv2d) or a.bias is not None:
+                    raise SystemExit(f"torch_detection_ref.py: a MABN2d follows {type(a).__name__}, not a bias-free conv")
+                parametrize.register_parametrization(a, "weight", CentredFilters())
+                n += 1
+    total = sum(isinstance(m, MABN2d) for m in model.modules())
+    if n != total:
+        raise SystemExit(f"torch_detection_ref.py: {total - n} of {total} MABN2d layers have no conv to centre")
+    return n
+
+
+ORIGINAL = ".parametrizations.weight.original"
+
+
+def export_state_dict(model):
+    """model.state_dict() in bn's layout (see the header): what init.pth and final.pth hold."""
+    sd = model.state_dict()
+    mabn = {name for name, m in model.named_modules() if isinstance(m, MABN2d)}
+    if not mabn:
+        return sd
+    out = OrderedDict()
+    out._metadata = getattr(sd, "_metadata", None)
+    for k, v in sd.items():
+        mod, _, leaf = k.rpartition(".")
+        if k.endswith(ORIGINAL):
+            out[k[:-len(ORIGINAL)] + ".weight"] = v
+        elif mod in mabn:
+            if leaf == "running_var":
+                out[mod + ".running_mean"] = torch.zeros_like(v)
+                out[k] = v
+            elif leaf == "t":
+                out[mod + ".num_batches_tracked"] = v.clone()
+            elif leaf in ("weight", "bias"):
+                out[k] = v
+            # buf_x2, buf_gz: not saved
+        else:
+            out[k] = v
+    return out
+
+
+def import_state_dict(model, sd):
+    """--init: load a bn-layout state_dict; into a mabn model each BatchNorm is mapped as
+    convert_torchvision.py maps one into mabdet's mabn (inference unchanged), buffers empty, t = 0."""
+    mabn = {name: m for name, m in model.named_modules() if isinstance(m, MABN2d)}
+    if not mabn:
+        model.load_state_dict(sd)
+        return
+    centred = {name for name, m in model.named_modules() if parametrize.is_parametrized(m, "weight")}
+    native = OrderedDict()
+    for k, v in sd.items():
+        mod, _, leaf = k.rpartition(".")
+        if mod in centred and leaf == "weight":
+            native[mod + ORIGINAL] = v
+        elif mod not in mabn:
+            native[k] = v
+    for name, m in mabn.items():
+        w, b, mean, var = (sd[f"{name}.{k}"].float() for k in ("weight", "bias", "running_mean", "running_var"))
+        a = w / torch.sqrt(var + m.eps)
+        second = var + mean * mean
+        native[name + ".weight"] = a * torch.sqrt(second + m.eps)
+        native[name + ".bias"] = b - mean * a
+        native[name + ".running_var"] = second
+        native[name + ".buf_x2"] = torch.zeros_like(m.buf_x2)
+        native[name + ".buf_gz"] = torch.zeros_like(m.buf_gz)
+        native[name + ".t"] = torch.zeros_like(m.t)
+    model.load_state_dict(native)
+
+
+def norm_factory(kind, mabn_buffer=16, mabn_warmup=100):
     if kind == "bn":
         return nn.BatchNorm2d
     if kind == "gn":
         return lambda c: nn.GroupNorm(min(32, c // 4) if c >= 8 else 1, c)
-    raise SystemExit(f"torch_detection_ref.py: --norm {kind}: expected bn or gn")
+    if kind == "mabn":
+        return lambda c: MABN2d(c, mabn_buffer, mabn_warmup)
+    raise SystemExit(f"torch_detection_ref.py: --norm {kind}: expected bn, gn or mabn")
 
 
 def conv_norm(cin, cout, k, stride, norm, relu):
@@ -76,8 +251,14 @@ class SmallResNetFPN(nn.Module):  # backbone.body / backbone.fpn, as torchvision
         return self.fpn(self.body(x))
 
 
-def build(num_classes, norm_kind, faster):
-    norm = norm_factory(norm_kind)
+def build(num_classes, norm_kind, faster, mabn_buffer=16, mabn_warmup=100):
+    model = build_plain(num_classes, norm_factory(norm_kind, mabn_buffer, mabn_warmup), faster)
+    if norm_kind == "mabn":
+        centre_mabn_convs(model)
+    return model
+
+
+def build_plain(num_classes, norm, faster):
     kw = dict(min_size=160, max_size=224,
               rpn_anchor_generator=AnchorGenerator(((16,), (32,), (64,), (128,), (256,)), ((0.5, 1.0, 2.0),) * 5),
               rpn_pre_nms_top_n_train=1000, rpn_post_nms_top_n_train=500,
@@ -241,7 +422,10 @@ def main():
     ap.add_argument("--steps", type=int, default=1200)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--norm-batch", type=int, default=8, help="images per forward (per normalization)")
-    ap.add_argument("--norm", default="bn")
+    ap.add_argument("--norm", default="bn", help="bn, gn or mabn")
+    ap.add_argument("--mabn-buffer", type=int, default=16,
+                    help="mabn: forwards in the moving averages (cfg's mabn_buffer; 16 = 32 images over 2)")
+    ap.add_argument("--mabn-warmup", type=int, default=100, help="mabn: forwards on batch statistics only (mabn_warmup)")
     ap.add_argument("--lr", type=float, default=0.04)
     ap.add_argument("--decay", type=float, default=1e-4)
     ap.add_argument("--burn-in", type=int, default=100)
@@ -259,15 +443,20 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     train_ds = Shapes(args.data, "train", not args.faster)
     val_ds = Shapes(args.data, "val", not args.faster)
-    model = build(len(train_ds.cats), args.norm, args.faster)
+    model = build(len(train_ds.cats), args.norm, args.faster, args.mabn_buffer, args.mabn_warmup)
+    if args.norm == "mabn":
+        n = sum(isinstance(m, MABN2d) for m in model.modules())
+        print(f"norm mabn: {n} MABN2d layers, each after a centred conv; buffer {args.mabn_buffer}, warm-up "
+              f"{args.mabn_warmup}, momentum {MABN_MOMENTUM}, eps {MABN_EPS}; one t per forward of "
+              f"{args.norm_batch} images", flush=True)
     if args.init:
-        model.load_state_dict(torch.load(args.init))
-    torch.save(model.state_dict(), os.path.join(args.out, "init.pth"))
+        import_state_dict(model, torch.load(args.init))
+    torch.save(export_state_dict(model), os.path.join(args.out, "init.pth"))
     if args.init_only:
         return
     t0 = time.time()
     train(model, train_ds, args)
-    torch.save(model.state_dict(), os.path.join(args.out, "final.pth"))
+    torch.save(export_state_dict(model), os.path.join(args.out, "final.pth"))
     evaluate(model, val_ds, args.out, not args.faster)
     print(f"minutes {(time.time() - t0) / 60:.1f}; val json: {val_ds.json}", flush=True)
 
