@@ -3,10 +3,13 @@
 # /usr/bin/python3 with python3-torch and python3-torchvision) trains torchvision's Mask R-CNN with
 # the small cfg's backbone and heads on the very same generated data (build/detclaim/shapes160),
 # schedule and batch, BN over all 8 images (bn8) or over 2 (bn2: 4 forwards of 2 per step, summed
-# gradients), one thread per run, two runs at a time; `mabdet cocoeval` scores the results.
-# Usage: scripts/torch_detection_claim.sh [SETUP:SEED ...]   (default bn8:1 bn2:1; STEPS, default
-#   1200, as detection_claim.sh). Per-run logs and results in build/tvref/SETUP_sSEED/; a run that
-#   has its results already is not run again. 40 minutes per run on the shared 2-core machine.
+# gradients), or MABN over 2 (mabn2: --norm mabn, centred convs, buffer 16, warm-up 100, as
+# cfg/mask_rcnn_small_mabn2.cfg), one thread per run, two runs at a time; `mabdet cocoeval` scores
+# the results.
+# Usage: scripts/torch_detection_claim.sh [SETUP:SEED ...]   (SETUP bn8, bn2 or mabn2; default
+#   bn8:1 bn2:1; STEPS, default 1200, as detection_claim.sh). Per-run logs and results in
+#   build/tvref/SETUP_sSEED/; a run that has its results already is not run again. 40 minutes per
+#   run on the shared 2-core machine (mabn2 somewhat more: its norm layers run in Python autograd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${MABDET:-./mabdet}
@@ -17,12 +20,17 @@ data=build/detclaim/shapes160
 [ -f "$data/shapes.data" ] || "$BIN" gendata "$data" --train 3000 --val 500 --size 160 --seed 1 > /dev/null
 gt=$data/annotations/instances_val.json
 run() {  # setup seed
-  local dir=build/tvref/$1_s$2 nb=8
-  [ "$1" = bn2 ] && nb=2
+  local dir=build/tvref/$1_s$2 norm nb
+  case $1 in
+    bn8) norm=bn nb=8 ;;
+    bn2) norm=bn nb=2 ;;
+    mabn2) norm=mabn nb=2 ;;
+    *) echo "torch_detection_claim.sh: setup $1: expected bn8, bn2 or mabn2" >&2; return 0 ;;
+  esac
   [ -s "$dir/bbox.json" ] && return 0
   mkdir -p "$dir"
   OMP_NUM_THREADS=1 /usr/bin/python3 scripts/torch_detection_ref.py "$data" "$dir" --steps "$STEPS" \
-    --norm-batch "$nb" --seed "$2" --threads 1 > "$dir/train.log" 2>&1 || echo "FAILED: $1 seed $2 (see $dir/train.log)" >&2
+    --norm "$norm" --norm-batch "$nb" --seed "$2" --threads 1 > "$dir/train.log" 2>&1 || echo "FAILED: $1 seed $2 (see $dir/train.log)" >&2
 }
 export -f run
 export data STEPS
