@@ -131,7 +131,8 @@ def centre_mabn_convs(model):
             if isinstance(b, MABN2d):
                 a = kids[i - 1] if i else None
                 if not isinstance(a, nn.Conv2d) or a.bias is not None:
-                    raise SystemExit(f"torch_detection_ref.py: a MABN2d follows {type(a).__name__}, not a bias-free conv")
+                    raise SystemExit(f"torch_detection_ref.py: a MABN2d follows {type(a).__name__}, "
+                                     "not a bias-free conv")
                 parametrize.register_parametrization(a, "weight", CentredFilters())
                 n += 1
     total = sum(isinstance(m, MABN2d) for m in model.modules())
@@ -425,7 +426,8 @@ def main():
     ap.add_argument("--norm", default="bn", help="bn, gn or mabn")
     ap.add_argument("--mabn-buffer", type=int, default=16,
                     help="mabn: forwards in the moving averages (cfg's mabn_buffer; 16 = 32 images over 2)")
-    ap.add_argument("--mabn-warmup", type=int, default=100, help="mabn: forwards on batch statistics only (mabn_warmup)")
+    ap.add_argument("--mabn-warmup", type=int, default=100,
+                    help="mabn: forwards on batch statistics only (cfg's mabn_warmup)")
     ap.add_argument("--lr", type=float, default=0.04)
     ap.add_argument("--decay", type=float, default=1e-4)
     ap.add_argument("--burn-in", type=int, default=100)
