@@ -1,5 +1,5 @@
 # mabdet: one flat Makefile, darknet style.
-#   make [GPU=0|1] [MPI=0|1] [OPENCV=0|1] [OPENMP=0|1] [DEBUG=0|1]   -> ./mabdet and libmabdet.a
+#   make [GPU=0|1] [MPI=0|1] [OPENCV=0|1] [OPENMP=0|1] [DNNL=0|1] [DEBUG=0|1]   -> ./mabdet and libmabdet.a
 #   make test    builds and runs the test suite (doctest + reference scripts; the multi-process
 #                cases with an MPI build of mabdet: ./mabdet itself with MPI=1, else
 #                BUILD/mabdet-mpi when mpicxx exists)
@@ -14,6 +14,8 @@ OPENCV ?= 1
 OPENMP ?= 1
 DEBUG  ?= 0
 FUZZ   ?= 0
+# oneDNN (Debian: libdnnl-dev) runs host convolutions; on by default where its header is installed.
+DNNL   ?= $(if $(wildcard /usr/include/dnnl.hpp),1,0)
 ARCH   ?= -march=native
 BUILD  ?= build
 
@@ -43,6 +45,11 @@ endif
 ifeq ($(OPENCV),1)
   CXXFLAGS += -DMABDET_OPENCV $(shell pkg-config --cflags opencv4)
   LDLIBS   += -lopencv_imgcodecs -lopencv_imgproc -lopencv_core
+endif
+
+ifeq ($(DNNL),1)
+  CXXFLAGS += -DMABDET_DNNL
+  LDLIBS   += -ldnnl
 endif
 
 # src/dist/mpi and src/dist/nccl (the MPI and NCCL communicators) and the world each binary

@@ -7,6 +7,12 @@
 
 namespace mabdet {
 
+// How host convolutions run: im2col + sgemm (Reference, the readable path and test oracle), oneDNN
+// wherever it has the shape (Dnnl, DNNL=1 builds), or Auto: oneDNN where it measured faster (each
+// layer's rule). Auto where oneDNN is built, else Reference; MABDET_CONV=auto|dnnl|reference sets it.
+enum class ConvPath { Auto, Dnnl, Reference };
+ConvPath default_conv_path();  // src/ops/conv_dnnl.cpp
+
 struct Batch;  // mabdet/data/batch.h
 class Comm;    // mabdet/comm.h
 
@@ -14,6 +20,7 @@ struct Context {
   bool train = false;      // training forward (batch statistics, buffers advance) vs inference
   int64_t iteration = 0;   // optimizer steps completed so far
   Device device = Device::CPU;
+  ConvPath conv = default_conv_path();
   Rng rng{1};
   // Loss gradients are multiplied by this: 1 / images per optimizer step, so the sub-batches of
   // one step (subdivisions) add up to the gradient of the step's mean loss.

@@ -1,5 +1,7 @@
 // [convolutional]: out = act(norm(conv(x, W_used))), W_used = W, or W with each filter's mean removed
-// when centralize=1 (MABN's weight centralization; see /work/shared/MABN.md). Grouped convs run one
+// when centralize=1 (MABN's weight centralization; see /work/shared/MABN.md). On the host the conv
+// runs through oneDNN where built and where it pays (ctx.conv, dnnl_pays()); the reference path
+// below is im2col + sgemm, which CUDA tensors and shapes oneDNN declines also take. Grouped convs run one
 // sgemm per image per group over im2col columns in ctx.workspace; 1x1/stride-1/unpadded convs use
 // the input itself as the column matrix. Backward recomputes the columns instead of storing them:
 // one im2col is cheaper than holding K*OH*OW floats per image between passes.
@@ -9,6 +11,7 @@
 #include "layers/factory_util.h"
 #include "layers/weights.h"
 #include "mabdet/conv_unit.h"
+#include "ops/conv_dnnl.h"
 
 namespace mabdet {
 namespace {
@@ -58,6 +61,10 @@ class Convolutional : public Layer {
     const Device d = x.device();
     const float* w = used_weights(d);  // (F, C/G, kh, kw)
     Tensor& y = tail_.pre();           // (N, F, OH, OW)
+    if (use_dnnl(ctx, d, x.n())) {
+      dnnl_.forward(ctx, conv_shape(x.n()), x.data(), w, y.data());
+      return tail_.forward(ctx, out);
+    }
     const int fg = filters_ / groups_, K = k(), ohw = out_plane();
     if (const int B = images_per_gemm(d, x.n())) {
       forward_batched(ctx, x, w, y, B);
@@ -85,6 +92,52 @@ class Convolutional : public Layer {
     Tensor& dw = centralize_ ? dwc_ : dweights_;  // (F, C/G, kh, kw)
     if (centralize_) dwc_.zero();
     Tensor* dx = din.empty() ? nullptr : din[0];  // (N, C, H, W)
+    if (use_dnnl(ctx, d, x.n())) {
+      const ops::ConvShape s = conv_shape(x.n());
+      dnnl_.backward_weights(ctx, s, x.data(), dy.data(), dw.data());
+      if (dx) dnnl_.backward_data(ctx, s, w, dy.data(), dx->data());
+    } else {
+      backward_reference(ctx, x, w, dy, dw, dx);
+    }
+    if (centralize_) {
+      // W_used = W - mean(W) is linear with a symmetric projection, so dW = dW_used - mean(dW_used).
+      ops::center_rows(d, filters_, k(), dwc_.data(), dwc_.data());
+      ops::axpy(d, dweights_.size(), 1.f, dwc_.data(), dweights_.data());
+    }
+  }
+
+  std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
+  std::vector<State> state() override { return tail_.state(); }
+
+  bool fold_norm(Tensor& weights, Tensor& bias) const override {
+    MABDET_ASSERT(weights_.device() == Device::CPU, "fold_norm runs on the host");
+    weights.reshape(weights_.shape());
+    const float* w = weights_.data();
+    if (centralize_) {  // the very centring the forward applies
+      ops::center_rows(Device::CPU, filters_, k(), weights_.data(), weights.data());
+      w = weights.data();
+    }
+    return tail_.fold(w, 1, k(), weights, bias);
+  }
+
+ private:
+  bool use_dnnl(const Context& ctx, Device d, int n) {
+    if (d != Device::CPU || n == 0 || ctx.conv == ConvPath::Reference) return false;
+    if (ctx.conv == ConvPath::Auto && !dnnl_pays()) return false;
+    return dnnl_.supports(conv_shape(n));
+  }
+  // Measured on ResNet-50 (bench/core.sh, per-layer times of `mabdet bench`): oneDNN is 25-40%
+  // faster on convs with a spatial kernel over maps of 14x14 and more, and slower on strided 1x1
+  // and 7x7 maps, where the reorders to and from its blocked layouts outweigh the kernel. A
+  // 1x1/stride-1 conv is one sgemm over the NCHW input as it is.
+  bool dnnl_pays() const { return geom_.kh * geom_.kw > 1 && out_plane() >= 14 * 14; }
+  ops::ConvShape conv_shape(int n) const {
+    return {n, in_c_, geom_.height, geom_.width, filters_, geom_.kh, geom_.kw, geom_.stride_h, geom_.stride_w,
+            geom_.pad_h, geom_.pad_w, geom_.dil_h, geom_.dil_w, groups_};
+  }
+
+  void backward_reference(Context& ctx, const Tensor& x, const float* w, const Tensor& dy, Tensor& dw, Tensor* dx) {
+    const Device d = x.device();
     const int fg = filters_ / groups_, K = k(), ohw = out_plane(), hw = geom_.height * geom_.width;
     const int B = images_per_gemm(d, x.n());
     float* col = B || one_by_one() ? nullptr : ctx.workspace(size_t(K) * ohw);  // (C/G*kh*kw, OH*OW)
@@ -106,28 +159,8 @@ class Convolutional : public Layer {
           ops::gemm(d, true, false, K, hw, fg, 1.f, wg, K, dyg, ohw, 1.f, dxg, hw);
         }
       }
-    if (centralize_) {
-      // W_used = W - mean(W) is linear with a symmetric projection, so dW = dW_used - mean(dW_used).
-      ops::center_rows(d, filters_, K, dwc_.data(), dwc_.data());
-      ops::axpy(d, dweights_.size(), 1.f, dwc_.data(), dweights_.data());
-    }
   }
 
-  std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
-  std::vector<State> state() override { return tail_.state(); }
-
-  bool fold_norm(Tensor& weights, Tensor& bias) const override {
-    MABDET_ASSERT(weights_.device() == Device::CPU, "fold_norm runs on the host");
-    weights.reshape(weights_.shape());
-    const float* w = weights_.data();
-    if (centralize_) {  // the very centring the forward applies
-      ops::center_rows(Device::CPU, filters_, k(), weights_.data(), weights.data());
-      w = weights.data();
-    }
-    return tail_.fold(w, 1, k(), weights, bias);
-  }
-
- private:
   // Small maps (RoI heads: hundreds of 7x7 or 14x14 inputs) run B images per gemm, their im2col
   // columns side by side, since one gemm per image of a few dozen columns leaves BLAS idle.
   // 0 = one image per gemm (large maps, groups, 1x1, or CUDA).
@@ -192,6 +225,7 @@ class Convolutional : public Layer {
   bool centralize_;
   ops::ConvGeom geom_;  // one group of one image
   NormAct tail_;
+  ops::DnnlConv dnnl_;         // its primitives for the last shape
   Tensor weights_, dweights_;  // (F, C/G, kh, kw)
   Tensor wc_, dwc_;            // (F, C/G, kh, kw) centred weights and dL/d(centred); centralize=1 only
 };

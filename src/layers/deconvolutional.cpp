@@ -1,10 +1,12 @@
 // [deconvolutional]: transposed convolution, out = act(norm(deconv(x))). Each image is one sgemm,
 // W^T x, giving the columns of the output, which col2im scatters into place: the adjoint of the
 // convolution with the same size/stride/padding. Backward is that convolution: im2col of dL/dout,
-// then one sgemm for dW and one for dx.
+// then one sgemm for dW and one for dx. On the host with oneDNN (ctx.conv) the same three products
+// are that convolution's backward-data, backward-weights and forward primitives.
 #include "layers/factories.h"
 #include "layers/factory_util.h"
 #include "layers/weights.h"
+#include "ops/conv_dnnl.h"
 
 namespace mabdet {
 namespace {
@@ -45,6 +47,10 @@ class Deconvolutional : public Layer {
     const Tensor& x = *in[0];  // (N, Cin, H, W)
     const Device d = x.device();
     Tensor& y = tail_.pre();   // (N, F, OH, OW)
+    if (use_dnnl(ctx, d, x.n())) {
+      dnnl_.backward_data(ctx, adjoint(x.n()), weights_.data(), x.data(), y.data(), false);
+      return tail_.forward(ctx, out);
+    }
     const int rows = k(), hw = in_h_ * in_w_;
     float* col = ctx.workspace(size_t(rows) * hw);  // (F*kh*kw, H*W)
     y.zero();
@@ -62,6 +68,12 @@ class Deconvolutional : public Layer {
     const Device d = x.device();
     const Tensor& dy = tail_.backward(ctx, out, dout);  // (N, F, OH, OW)
     Tensor* dx = din.empty() ? nullptr : din[0];       // (N, Cin, H, W)
+    if (use_dnnl(ctx, d, x.n())) {
+      const ops::ConvShape s = adjoint(x.n());
+      dnnl_.backward_weights(ctx, s, dy.data(), x.data(), dweights_.data());
+      if (dx) dnnl_.forward(ctx, s, dy.data(), weights_.data(), dx->data(), true);
+      return;
+    }
     const int rows = k(), hw = in_h_ * in_w_;
     float* col = ctx.workspace(size_t(rows) * hw);  // (F*kh*kw, H*W)
     for (int n = 0; n < x.n(); ++n) {
@@ -84,12 +96,25 @@ class Deconvolutional : public Layer {
   }
 
  private:
+  bool use_dnnl(const Context& ctx, Device d, int n) {
+    if (d != Device::CPU || n == 0 || ctx.conv == ConvPath::Reference) return false;
+    // Auto: the conv layer's rule (a spatial kernel over a 14x14 or larger map), on the larger side.
+    if (ctx.conv == ConvPath::Auto && (geom_.kh * geom_.kw == 1 || geom_.height * geom_.width < 14 * 14)) return false;
+    return dnnl_.supports(adjoint(n));
+  }
+  // The convolution this layer transposes: from our output (F channels) to our input (Cin).
+  ops::ConvShape adjoint(int n) const {
+    return {n, filters_, geom_.height, geom_.width, in_c_, geom_.kh, geom_.kw, geom_.stride_h, geom_.stride_w,
+            geom_.pad_h, geom_.pad_w, 1, 1, 1};
+  }
+
   int k() const { return filters_ * geom_.kh * geom_.kw; }  // rows of the column matrix
 
   int in_c_, filters_;
   int in_h_ = 0, in_w_ = 0;
   ops::ConvGeom geom_;  // the adjoint convolution: its input is our output, its output our input
   NormAct tail_;
+  ops::DnnlConv dnnl_;         // the adjoint convolution's primitives for the last shape
   Tensor weights_, dweights_;  // (Cin, F, kh, kw)
 };
 

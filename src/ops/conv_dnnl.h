@@ -1,0 +1,46 @@
+// Convolution on the host through oneDNN (DNNL=1 builds): the fast CPU path beside the layers'
+// im2col + sgemm reference. One DnnlConv per layer keeps the primitives of the last shape it ran
+// (creating them costs more than a small conv), so a shape change rebuilds them.
+// Layouts are mabdet's: x (N, C, H, W), w (F, C/G, kh, kw), y (N, F, OH, OW); oneDNN may compute
+// in its blocked layouts, and the reorders to and from them happen inside.
+#pragma once
+#include <memory>
+
+#include "mabdet/context.h"
+
+namespace mabdet::ops {
+
+struct ConvShape {
+  int n = 0, c = 0, h = 0, w = 0;  // input
+  int f = 0, kh = 0, kw = 0, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dil_h = 1, dil_w = 1, groups = 1;
+  int out_h() const { return (h + 2 * pad_h - (dil_h * (kh - 1) + 1)) / stride_h + 1; }
+  int out_w() const { return (w + 2 * pad_w - (dil_w * (kw - 1) + 1)) / stride_w + 1; }
+  bool operator==(const ConvShape& o) const;
+};
+
+// True where this build has oneDNN; which path a layer takes is ctx.conv (Context).
+bool dnnl_built();
+
+class DnnlConv {
+ public:
+  DnnlConv();
+  ~DnnlConv();
+  DnnlConv(const DnnlConv&) = delete;
+  DnnlConv& operator=(const DnnlConv&) = delete;
+  // False where oneDNN has no convolution for this shape (the caller runs its reference path).
+  bool supports(const ConvShape& s);
+  // y = conv(x, w), or y += conv(x, w) with accumulate. Layout copies live in ctx.workspace.
+  void forward(Context& ctx, const ConvShape& s, const float* x, const float* w, float* y, bool accumulate = false);
+  // dx += conv^T(dy, w): the gradient with respect to the input (dx = ... without accumulate,
+  // which is also a transposed convolution's forward).
+  void backward_data(Context& ctx, const ConvShape& s, const float* w, const float* dy, float* dx,
+                     bool accumulate = true);
+  // dw += dL/dw from x and dy, accumulated.
+  void backward_weights(Context& ctx, const ConvShape& s, const float* x, const float* dy, float* dw);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mabdet::ops
