@@ -1,6 +1,6 @@
 // [convolutional]: out = act(norm(conv(x, W_used))), W_used = W, or W with each filter's mean removed
 // when centralize=1 (MABN's weight centralization; see /work/shared/MABN.md). On the host the conv
-// runs through oneDNN where built and where it pays (ctx.conv, dnnl_pays()); the reference path
+// runs through oneDNN where built and where it pays (ctx.conv, ops::dnnl_pays); the reference path
 // below is im2col + sgemm, which CUDA tensors and shapes oneDNN declines also take. Grouped convs run one
 // sgemm per image per group over im2col columns in ctx.workspace; 1x1/stride-1/unpadded convs use
 // the input itself as the column matrix. Backward recomputes the columns instead of storing them:
@@ -123,14 +123,9 @@ class Convolutional : public Layer {
  private:
   bool use_dnnl(const Context& ctx, Device d, int n) {
     if (d != Device::CPU || n == 0 || ctx.conv == ConvPath::Reference) return false;
-    if (ctx.conv == ConvPath::Auto && !dnnl_pays()) return false;
+    if (ctx.conv == ConvPath::Auto && !ops::dnnl_pays(geom_.kh * geom_.kw, out_plane())) return false;
     return dnnl_.supports(conv_shape(n));
   }
-  // Measured on ResNet-50 (bench/core.sh, per-layer times of `mabdet bench`): oneDNN is 25-40%
-  // faster on convs with a spatial kernel over maps of 14x14 and more, and slower on strided 1x1
-  // and 7x7 maps, where the reorders to and from its blocked layouts outweigh the kernel. A
-  // 1x1/stride-1 conv is one sgemm over the NCHW input as it is.
-  bool dnnl_pays() const { return geom_.kh * geom_.kw > 1 && out_plane() >= 14 * 14; }
   ops::ConvShape conv_shape(int n) const {
     return {n, in_c_, geom_.height, geom_.width, filters_, geom_.kh, geom_.kw, geom_.stride_h, geom_.stride_w,
             geom_.pad_h, geom_.pad_w, geom_.dil_h, geom_.dil_w, groups_};

@@ -98,8 +98,8 @@ class Deconvolutional : public Layer {
  private:
   bool use_dnnl(const Context& ctx, Device d, int n) {
     if (d != Device::CPU || n == 0 || ctx.conv == ConvPath::Reference) return false;
-    // Auto: the conv layer's rule (a spatial kernel over a 14x14 or larger map), on the larger side.
-    if (ctx.conv == ConvPath::Auto && (geom_.kh * geom_.kw == 1 || geom_.height * geom_.width < 14 * 14)) return false;
+    // Auto: the conv rule, judged on the larger side (our output, the adjoint conv's input).
+    if (ctx.conv == ConvPath::Auto && !ops::dnnl_pays(geom_.kh * geom_.kw, geom_.height * geom_.width)) return false;
     return dnnl_.supports(adjoint(n));
   }
   // The convolution this layer transposes: from our output (F channels) to our input (Cin).

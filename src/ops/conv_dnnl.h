@@ -21,6 +21,11 @@ struct ConvShape {
 // True where this build has oneDNN; which path a layer takes is ctx.conv (Context).
 bool dnnl_built();
 
+// ConvPath::Auto's rule, measured on ResNet-50 (per-layer times of `mabdet bench`, docs/layers.md):
+// oneDNN is 25-40% faster on convs with a spatial kernel over maps of 14x14 and more, and slower on
+// strided 1x1 and 7x7 maps, where the reorders to and from its blocked layouts outweigh the kernel.
+inline bool dnnl_pays(int kernel_area, int plane) { return kernel_area > 1 && plane >= 14 * 14; }
+
 class DnnlConv {
  public:
   DnnlConv();
