@@ -22,7 +22,7 @@ BUILD  ?= build
 CXX  ?= g++
 NVCC ?= nvcc
 CXXFLAGS := -std=c++17 -Wall -Wextra -Wno-unused-parameter -Iinclude -Isrc -MMD -MP
-LDLIBS   := -lopenblas -lsimdjson -lpthread
+LDLIBS   := -lsimdjson -lpthread
 # Sanitized builds stop at the first UBSan report too, so a report cannot scroll by in a passing run.
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 DEBUG_OPT ?= -O0
@@ -39,6 +39,16 @@ endif
 ifeq ($(OPENMP),1)
   CXXFLAGS += -fopenmp
   LDFLAGS  += -fopenmp
+endif
+# OpenBLAS's OpenMP build (Debian: libopenblas-openmp-dev) runs its gemms in the same OpenMP pool as
+# mabdet's loops and oneDNN; the pthread build, Debian's default libopenblas, keeps a second pool
+# of its own. It is linked by path (and found at run time by rpath) where installed.
+BLAS_OMP_DIR := /usr/lib/$(shell $(CXX) -print-multiarch 2>/dev/null)/openblas-openmp
+ifeq ($(OPENMP)$(wildcard $(BLAS_OMP_DIR)/libopenblas.so),1$(BLAS_OMP_DIR)/libopenblas.so)
+  CXXFLAGS += -I/usr/include/$(shell $(CXX) -print-multiarch)/openblas-openmp
+  LDLIBS   += -L$(BLAS_OMP_DIR) -Wl,-rpath,$(BLAS_OMP_DIR) -lopenblas
+else
+  LDLIBS   += -lopenblas
 endif
 # OpenCV draws `mabdet detect`'s images and decodes images. Only the three modules used are
 # linked: pkg-config's full list drags in highgui, viz and dozens more for nothing.

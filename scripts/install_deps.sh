@@ -6,7 +6,7 @@
 # fuzz`), python3-pil for the fuzz seed images. PyPI (the first python3 on PATH, a pip-capable one):
 # pycocotools and faster-coco-eval, used only by reference tests and benchmarks.
 set -euo pipefail
-APT_PKGS="build-essential pkg-config libopencv-dev libstb-dev doctest-dev libopenblas-dev libdnnl-dev
+APT_PKGS="build-essential pkg-config libopencv-dev libstb-dev doctest-dev libopenblas-dev libopenblas-openmp-dev libdnnl-dev
   nlohmann-json3-dev libsimdjson-dev libopenmpi-dev openmpi-bin python3-torch python3-torchvision python3-numpy time
   clang libclang-rt-14-dev python3-pil"
 missing=""

@@ -17,7 +17,7 @@ struct DetTrainOptions {
   int map_every = 0;        // evaluate on val every N steps, keeping NAME_best.weights (0 = never)
   bool final_eval = true;   // print the COCO tables on val after the last step
   int log_every = 20;
-  int loader_threads = 2;
+  int loader_threads = 2;   // the CLI passes default_loader_threads() unless --loader-threads says
   // Data-parallel ranks (null: this process alone): each rank loads its shard of every step's
   // batches (mabdet/shard.h); rank 0 alone logs, charts, evaluates and saves.
   Comm* comm = nullptr;

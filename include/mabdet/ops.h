@@ -9,10 +9,6 @@
 
 namespace mabdet::ops {
 
-// Threads the CPU gemm (OpenBLAS) and the OpenMP loops use: a run is bit-identical to another
-// of the same binary, seed and these counts (printed at the start of training).
-int blas_threads();
-int omp_threads();
 // C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C, row-major, like cblas_sgemm.
 void gemm(Device d, bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);

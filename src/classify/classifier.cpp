@@ -8,6 +8,7 @@
 #include "mabdet/file_check.h"
 #include "mabdet/ops.h"
 #include "mabdet/shard.h"
+#include "mabdet/threads.h"
 #include "mabdet/trainer.h"
 #include "mabdet/weights.h"
 
@@ -30,8 +31,8 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   if (is_root(opt.comm)) {
     net.print_table(stderr);
     std::fprintf(stderr, "%s\n", shard_line(net.config(), plan, opt.comm, cfg_uses_norm(cfg, "sync_bn")).c_str());
-    std::fprintf(stderr, "seed %llu, threads: BLAS %d, OpenMP %d\n", (unsigned long long)net.config().seed,
-                 ops::blas_threads(), ops::omp_threads());
+    // A run is bit-identical to another of the same binary, seed and thread counts.
+    std::fprintf(stderr, "seed %llu, %s\n", (unsigned long long)net.config().seed, thread_summary(0).c_str());
   }
   Context ctx;
   ctx.comm = opt.comm;

@@ -11,6 +11,7 @@
 #include "mabdet/detector_train.h"
 #include "mabdet/error.h"
 #include "mabdet/detect/results_json.h"
+#include "mabdet/threads.h"
 #include "mabdet/weights.h"
 
 namespace mabdet::cli {
@@ -32,6 +33,7 @@ int train(const Args& a) {
       "usage: mabdet train CFG DATA [WEIGHTS] [--restart] [-map | --map-every N] [--save-every N] [--keep-every N] "
       "[--stop-after N] [--log-every N] [--loader-threads N] [--no-eval]";
   DetTrainOptions opt;
+  opt.loader_threads = default_loader_threads();
   std::vector<std::string> pos;
   bool map_flag = false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -67,7 +69,7 @@ int map(const Args& a) {
   const char* usage = "usage: mabdet map CFG DATA WEIGHTS [--json RESULTS.json] [--batch N] [--loader-threads N]";
   std::vector<std::string> pos;
   std::string json;
-  int batch = 1, threads = 2;
+  int batch = 1, threads = default_loader_threads();
   for (size_t i = 0; i < a.size(); ++i) {
     const std::string& s = a[i];
     if ((s == "--json" || s == "-out") && i + 1 < a.size()) json = a[++i];

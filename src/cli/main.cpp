@@ -4,11 +4,14 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include "cli/commands.h"
 #include "mabdet/comm.h"
 #include "mabdet/error.h"
+#include "mabdet/threads.h"
 
 namespace mabdet::cli {
 namespace {
@@ -54,8 +57,27 @@ const Command kCommands[] = {
 };
 
 void usage() {
-  std::fprintf(stderr, "usage: mabdet COMMAND ...\n");
+  std::fprintf(stderr, "usage: mabdet COMMAND ... [-threads N]\n");
   for (const Command& c : kCommands) std::fprintf(stderr, "  mabdet %s\n", c.usage);
+}
+
+// `-threads N` anywhere after the command: the compute threads of the whole process (one OpenMP
+// pool for mabdet's loops, oneDNN and OpenBLAS); without it OMP_NUM_THREADS, else every core.
+// Taken out of the arguments so that no command sees it.
+int take_threads_flag(std::vector<char*>& args) {
+  int n = 0;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (std::strcmp(args[i], "-threads") != 0) continue;
+    if (i + 1 == args.size()) mabdet::fail("-threads needs a count (a positive integer)");
+    char* end = nullptr;
+    const long v = std::strtol(args[i + 1], &end, 10);
+    if (!*args[i + 1] || *end || v < 1 || v > 4096)
+      mabdet::fail("-threads: expected a thread count in 1..4096, got '", args[i + 1], "'");
+    n = int(v);
+    args.erase(args.begin() + long(i), args.begin() + long(i) + 2);
+    --i;
+  }
+  return n;
 }
 }  // namespace
 
@@ -82,7 +104,9 @@ int run(const Command& c, int argc, char** argv) {
     if (mabdet::cli::world().size() > 1 && !c.data_parallel)
       mabdet::fail("'", c.name, "' runs in one process; start it without mpirun (only train and classifier train",
                    " run data-parallel)");
-    return c.run(mabdet::cli::Args(argv + 2, argv + argc));
+    std::vector<char*> args(argv + 2, argv + argc);
+    mabdet::set_compute_threads(take_threads_flag(args));
+    return c.run(mabdet::cli::Args(args.begin(), args.end()));
   } catch (const mabdet::Interrupted& e) {
     // Every rank stopped at the same step (the trainer agrees on it), saved by rank 0.
     if (mabdet::cli::world().rank() == 0) std::fprintf(stderr, "mabdet: %s\n", e.what());

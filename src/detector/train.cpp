@@ -17,6 +17,7 @@
 #include "mabdet/ops.h"
 #include "mabdet/progress.h"
 #include "mabdet/shard.h"
+#include "mabdet/threads.h"
 #include "mabdet/sgd.h"
 #include "mabdet/trainer.h"
 #include "mabdet/weights.h"
@@ -76,8 +77,8 @@ std::string train_detector(const std::string& cfg, const std::string& data, cons
   if (root) {
     net.print_table(stderr);
     print_schedule(c, plan, opt.comm, cfg_uses_norm(cfg, "sync_bn"), stderr);
-    std::fprintf(stderr, "seed %llu, threads: BLAS %d, OpenMP %d, loader %d\n", (unsigned long long)c.seed,
-                 ops::blas_threads(), ops::omp_threads(), opt.loader_threads);
+    // A run is bit-identical to another of the same binary, seed and thread counts.
+    std::fprintf(stderr, "seed %llu, %s\n", (unsigned long long)c.seed, thread_summary(opt.loader_threads).c_str());
   }
 
   Context ctx;

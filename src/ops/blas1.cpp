@@ -2,6 +2,7 @@
 
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
+#include "ops/parallel.h"
 
 namespace mabdet::ops {
 void axpy_cuda(size_t n, float alpha, const float* x, float* y);
@@ -10,11 +11,13 @@ void copy_cuda(size_t n, const float* x, float* y);
 
 void axpy(Device d, size_t n, float alpha, const float* x, float* y) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("axpy", axpy_cuda(n, alpha, x, y));
+  MABDET_PARALLEL_FOR(n)
   for (size_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
 void scale(Device d, size_t n, float alpha, float* x) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("scale", scale_cuda(n, alpha, x));
+  MABDET_PARALLEL_FOR(n)
   for (size_t i = 0; i < n; ++i) x[i] *= alpha;
 }
 

@@ -2,21 +2,9 @@
 
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 namespace mabdet::ops {
 
-int blas_threads() { return openblas_get_num_threads(); }
-
-int omp_threads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
 void gemm_cuda(bool, bool, int, int, int, float, const float*, int, const float*, int, float, float*, int);
 
 void gemm(Device d, bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda,

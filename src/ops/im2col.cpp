@@ -3,6 +3,7 @@
 
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
+#include "ops/parallel.h"
 
 namespace mabdet::ops {
 void im2col_cuda(const ConvGeom& g, const float* im, float* col);
@@ -16,6 +17,7 @@ void im2col(Device d, const ConvGeom& g, const float* im, float* col) {
 void im2col_ld(Device d, const ConvGeom& g, const float* im, float* col, size_t ld) {
   MABDET_ASSERT(d == Device::CPU, "im2col_ld runs on the host");
   const int oh = g.out_h(), ow = g.out_w();
+  MABDET_PARALLEL_FOR(size_t(g.channels) * g.kh * g.kw * oh * ow)
   for (int c = 0; c < g.channels; ++c)
     for (int ky = 0; ky < g.kh; ++ky)
       for (int kx = 0; kx < g.kw; ++kx) {
@@ -53,6 +55,9 @@ void col2im(Device d, const ConvGeom& g, const float* col, float* im) {
 void col2im_ld(Device d, const ConvGeom& g, const float* col, float* im, size_t ld) {
   MABDET_ASSERT(d == Device::CPU, "col2im_ld runs on the host");
   const int oh = g.out_h(), ow = g.out_w();
+  // Split by channel: every (ky, kx) of channel c adds into c's own plane, so no two threads add
+  // into the same pixel.
+  MABDET_PARALLEL_FOR(size_t(g.channels) * g.kh * g.kw * oh * ow)
   for (int c = 0; c < g.channels; ++c)
     for (int ky = 0; ky < g.kh; ++ky)
       for (int kx = 0; kx < g.kw; ++kx) {

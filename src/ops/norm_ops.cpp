@@ -3,6 +3,7 @@
 // reductions, whether planes of the same channel are summed together.
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
+#include "ops/parallel.h"
 
 namespace mabdet::ops {
 void norm_sum_cuda(const Shape& s, Per per, const float* x, float* out);
@@ -18,19 +19,18 @@ size_t index_of(const Shape& s, Per per, int n, int c) { return per == Per::Chan
 // out[k] = sum over the planes of index k of plane_sum(offset of plane, k), in double.
 template <class PlaneSum>
 void reduce(const Shape& s, Per per, float* out, PlaneSum plane_sum) {
-  const size_t hw = s.plane();
+  const size_t hw = s.plane(), work = s.size();
   if (per == Per::Channel) {
+    MABDET_PARALLEL_FOR(work)
     for (int c = 0; c < s.c; ++c) {
       double acc = 0;
       for (int n = 0; n < s.n; ++n) acc += plane_sum((size_t(n) * s.c + c) * hw, size_t(c));
       out[c] = float(acc);
     }
   } else {
-    for (int n = 0; n < s.n; ++n)
-      for (int c = 0; c < s.c; ++c) {
-        const size_t k = size_t(n) * s.c + c;
-        out[k] = float(plane_sum(k * hw, k));
-      }
+    const int64_t planes = int64_t(s.n) * s.c;
+    MABDET_PARALLEL_FOR(work)
+    for (int64_t k = 0; k < planes; ++k) out[k] = float(plane_sum(size_t(k) * hw, size_t(k)));
   }
 }
 }  // namespace
@@ -73,12 +73,14 @@ void norm_centered_sumsq(Device d, const Shape& s, Per per, const float* x, cons
 void norm_affine(Device d, const Shape& s, Per per, const float* x, const float* scale, const float* shift, float* y) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("norm_affine", norm_affine_cuda(s, per, x, scale, shift, y));
   const size_t hw = s.plane();
-  for (int n = 0; n < s.n; ++n)
-    for (int c = 0; c < s.c; ++c) {
-      const size_t k = index_of(s, per, n, c), off = (size_t(n) * s.c + c) * hw;
-      const float a = scale ? scale[k] : 1.f, b = shift ? shift[k] : 0.f;
-      for (size_t i = 0; i < hw; ++i) y[off + i] = x[off + i] * a + b;
-    }
+  const int64_t planes = int64_t(s.n) * s.c;
+  MABDET_PARALLEL_FOR(s.size())
+  for (int64_t p = 0; p < planes; ++p) {
+    const int n = int(p / s.c), c = int(p % s.c);
+    const size_t k = index_of(s, per, n, c), off = size_t(p) * hw;
+    const float a = scale ? scale[k] : 1.f, b = shift ? shift[k] : 0.f;
+    for (size_t i = 0; i < hw; ++i) y[off + i] = x[off + i] * a + b;
+  }
 }
 
 void norm_backward_add(Device d, const Shape& s, Per per, const float* dy, const float* a, const float* x,
@@ -86,15 +88,17 @@ void norm_backward_add(Device d, const Shape& s, Per per, const float* dy, const
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("norm_backward_add", norm_backward_add_cuda(s, per, dy, a, x, b, c, dx));
   MABDET_ASSERT(!b || x, "norm_backward_add: b needs x");
   const size_t hw = s.plane();
-  for (int n = 0; n < s.n; ++n)
-    for (int ch = 0; ch < s.c; ++ch) {
-      const size_t k = index_of(s, per, n, ch), off = (size_t(n) * s.c + ch) * hw;
-      const float ak = a[k], bk = b ? b[k] : 0.f, ck = c ? c[k] : 0.f;
-      if (b)
-        for (size_t i = 0; i < hw; ++i) dx[off + i] += ak * dy[off + i] + bk * x[off + i] + ck;
-      else
-        for (size_t i = 0; i < hw; ++i) dx[off + i] += ak * dy[off + i] + ck;
-    }
+  const int64_t planes = int64_t(s.n) * s.c;
+  MABDET_PARALLEL_FOR(s.size())
+  for (int64_t p = 0; p < planes; ++p) {
+    const int n = int(p / s.c), ch = int(p % s.c);
+    const size_t k = index_of(s, per, n, ch), off = size_t(p) * hw;
+    const float ak = a[k], bk = b ? b[k] : 0.f, ck = c ? c[k] : 0.f;
+    if (b)
+      for (size_t i = 0; i < hw; ++i) dx[off + i] += ak * dy[off + i] + bk * x[off + i] + ck;
+    else
+      for (size_t i = 0; i < hw; ++i) dx[off + i] += ak * dy[off + i] + ck;
+  }
 }
 
 }  // namespace mabdet::ops

@@ -4,6 +4,7 @@
 
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
+#include "ops/parallel.h"
 
 namespace mabdet::ops {
 void maxpool_cuda(const Shape& in, const PoolGeom& g, const float* x, float* y, int32_t* idx);
@@ -14,6 +15,7 @@ void plane_mean_backward_cuda(const Shape& in, const float* dy, float* dx);
 void maxpool(Device d, const Shape& in, const PoolGeom& g, const float* x, float* y, int32_t* idx) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("maxpool", maxpool_cuda(in, g, x, y, idx));
   const int H = in.h, W = in.w, oh = g.out(H), ow = g.out(W);
+  MABDET_PARALLEL_FOR(in.size())
   for (size_t p = 0; p < size_t(in.n) * in.c; ++p) {
     const float* xp = x + p * H * W;
     float* yp = y + p * oh * ow;
@@ -40,6 +42,7 @@ void maxpool(Device d, const Shape& in, const PoolGeom& g, const float* x, float
 void maxpool_backward(Device d, const Shape& in, const PoolGeom& g, const float* dy, const int32_t* idx, float* dx) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("maxpool_backward", maxpool_backward_cuda(in, g, dy, idx, dx));
   const size_t plane = in.plane(), oplane = size_t(g.out(in.h)) * g.out(in.w);
+  MABDET_PARALLEL_FOR(in.size())
   for (size_t p = 0; p < size_t(in.n) * in.c; ++p)
     for (size_t o = 0; o < oplane; ++o) dx[p * plane + idx[p * oplane + o]] += dy[p * oplane + o];
 }
@@ -47,6 +50,7 @@ void maxpool_backward(Device d, const Shape& in, const PoolGeom& g, const float*
 void plane_mean(Device d, const Shape& in, const float* x, float* y) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("plane_mean", plane_mean_cuda(in, x, y));
   const size_t hw = in.plane();
+  MABDET_PARALLEL_FOR(in.size())
   for (size_t p = 0; p < size_t(in.n) * in.c; ++p) {
     double sum = 0;
     for (size_t i = 0; i < hw; ++i) sum += x[p * hw + i];
@@ -57,6 +61,7 @@ void plane_mean(Device d, const Shape& in, const float* x, float* y) {
 void plane_mean_backward(Device d, const Shape& in, const float* dy, float* dx) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("plane_mean_backward", plane_mean_backward_cuda(in, dy, dx));
   const size_t hw = in.plane();
+  MABDET_PARALLEL_FOR(in.size())
   for (size_t p = 0; p < size_t(in.n) * in.c; ++p) {
     const float g = dy[p] / float(hw);
     for (size_t i = 0; i < hw; ++i) dx[p * hw + i] += g;

@@ -1,6 +1,7 @@
 // Nearest-neighbour upsampling by an integer factor (FPN top-down path, darknet's [upsample]).
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
+#include "ops/parallel.h"
 
 namespace mabdet::ops {
 void upsample_nearest_cuda(const Shape& in, int stride, const float* x, float* y);
@@ -9,6 +10,7 @@ void upsample_nearest_backward_cuda(const Shape& in, int stride, const float* dy
 void upsample_nearest(Device d, const Shape& in, int stride, const float* x, float* y) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("upsample_nearest", upsample_nearest_cuda(in, stride, x, y));
   const int H = in.h, W = in.w, OW = W * stride;
+  MABDET_PARALLEL_FOR(in.size())
   for (size_t p = 0; p < size_t(in.n) * in.c; ++p) {
     const float* xp = x + p * H * W;
     float* yp = y + p * H * W * stride * stride;
@@ -24,6 +26,7 @@ void upsample_nearest_backward(Device d, const Shape& in, int stride, const floa
   if (d == Device::CUDA)
     MABDET_CUDA_OR_FAIL("upsample_nearest_backward", upsample_nearest_backward_cuda(in, stride, dy, dx));
   const int H = in.h, W = in.w, OW = W * stride;
+  MABDET_PARALLEL_FOR(in.size())
   for (size_t p = 0; p < size_t(in.n) * in.c; ++p) {
     float* xp = dx + p * H * W;
     const float* yp = dy + p * H * W * stride * stride;

@@ -8,7 +8,8 @@ sed -e "s|^backup=.*|backup=$tmp/backup|" -e "s|^valid_size=.*|valid_size=200|" 
 sed -e "s|^max_batches=.*|max_batches=6|" -e "s|^batch=.*|batch=8|" -e "s|^subdivisions=.*|subdivisions=4|" \
   cfg/resnet14_mabn2.cfg > "$tmp/small.cfg"
 
-"$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" --stop-after 3 > "$tmp/a.log" 2>&1
+"$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" --stop-after 3 -threads 1 > "$tmp/a.log" 2>&1
+grep -q "threads: 1 compute (OpenMP; OpenBLAS " "$tmp/a.log"
 grep -q "saved $tmp/backup/small_last.weights" "$tmp/a.log"
 grep -qE '^top-1: 0\.[0-9]+ \([0-9]+/200\)$' "$tmp/a.log"
 
@@ -25,6 +26,8 @@ printf 'generator=shapes\ntrain_sise=10\n' > "$tmp/bad.data"
 expect_error "$tmp/bad.data:2 train_sise=10: unknown or unused key" "$BIN" classifier train "$tmp/small.cfg" "$tmp/bad.data"
 sed 's/^activation=relu/activation=tanh/' "$tmp/small.cfg" > "$tmp/bad.cfg"
 expect_error "activation=tanh: allowed values: linear | relu | leaky | logistic" "$BIN" classifier train "$tmp/bad.cfg" "$tmp/shapes.data"
+expect_error "-threads: expected a thread count in 1..4096, got '0'" "$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" -threads 0
+expect_error "-threads needs a count" "$BIN" classifier valid "$tmp/small.cfg" "$tmp/shapes.data" -threads
 expect_error "not a mabdet weights file" "$BIN" classifier valid "$tmp/small.cfg" "$tmp/shapes.data" "$tmp/shapes.data"
 : > "$tmp/empty.cfg"
 expect_error "$tmp/empty.cfg: no sections; a cfg starts with [net]" "$BIN" classifier train "$tmp/empty.cfg" "$tmp/shapes.data"

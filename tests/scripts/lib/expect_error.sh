@@ -5,5 +5,5 @@ expect_error() {
   local rc=0
   "$@" > "$tmp/err.log" 2>&1 || rc=$?
   [ "$rc" -eq 1 ] || { echo "expected exit 1, got $rc: $*"; exit 1; }
-  grep -qF "$want" "$tmp/err.log" || { echo "wanted '$want', got:"; cat "$tmp/err.log"; exit 1; }
+  grep -qF -- "$want" "$tmp/err.log" || { echo "wanted '$want', got:"; cat "$tmp/err.log"; exit 1; }
 }
