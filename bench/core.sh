@@ -1,20 +1,43 @@
 #!/usr/bin/env bash
-# Forward+backward (training mode) of the same networks in mabdet and in PyTorch (Debian's
-# /usr/bin/python3 + python3-torch), one after the other, same threads: per-image ms and the ratio.
+# Training-mode forward+backward of the same networks in mabdet and in PyTorch (Debian's
+# /usr/bin/python3 + python3-torch/torchvision), one after the other, same threads: ms per step,
+# the time ratio, each process's peak RSS and the memory ratio; then MABN's cost over BN in mabdet.
+# THREADS=N (default: every core). Random inputs and weights (seed 1 on both sides).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${MABDET:-./mabdet}
-threads=$(nproc)
-printf "%-34s %12s %12s %8s\n" "network (input)" "mabdet ms" "torch ms" "ratio"
-run() {  # cfg batch size iters label
+threads=${THREADS:-$(nproc)}
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+ms() { sed -nE 's/.* ([0-9.]+) ms per forward\+backward.*/\1/p'; }
+mb() { sed -nE 's/.*peak RSS ([0-9]+) MB.*/\1/p'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (a == "" || b == "" || b == 0) print "-"; else printf "%.2fx", a/b }'; }
+mabdet() { OMP_NUM_THREADS=$threads "$BIN" bench "$@" -threads "$threads" 2>/dev/null | tail -1; }
+row() {  # label, mabdet output line, torch output line
   local m t
-  m=$(OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads "$BIN" bench "$1" --batch "$2" --size "$3" --iters "$4" 2>/dev/null |
-      sed -nE 's/.*: ([0-9.]+) ms per forward\+backward.*/\1/p')
-  t=$(/usr/bin/python3 bench/torch_net.py "$1" --batch "$2" --size "$3" --iters "$4" --threads "$threads" |
-      sed -nE 's/torch ms per forward\+backward: ([0-9.]+).*/\1/p')
-  printf "%-34s %12s %12s %8s\n" "$5" "$m" "$t" "$(awk -v a="$m" -v b="$t" 'BEGIN{printf "%.2fx", a/b}')"
+  m=$2 t=$3
+  printf "%-36s %10s %10s %7s %9s %9s %7s\n" "$1" "$(echo "$m" | ms)" "$(echo "$t" | ms)" \
+    "$(ratio "$(echo "$m" | ms)" "$(echo "$t" | ms)")" "$(echo "$m" | mb)" "$(echo "$t" | mb)" \
+    "$(ratio "$(echo "$m" | mb)" "$(echo "$t" | mb)")"
 }
-run cfg/resnet50.cfg 2 224 3 "ResNet-50 (2x3x224x224)"
-run cfg/resnet14_bn2.cfg 2 32 50 "ResNet-14 w16 (2x3x32x32)"
-run cfg/resnet14_bn32.cfg 32 32 10 "ResNet-14 w16 (32x3x32x32)"
-echo "(ratio = mabdet time / torch time; below 1 means mabdet is faster. Per-layer times: ./mabdet bench CFG)"
+net() {  # cfg batch size iters label
+  row "$5" "$(mabdet "$1" --batch "$2" --size "$3" --iters "$4")" \
+    "$(/usr/bin/python3 bench/torch_net.py "$1" --batch "$2" --size "$3" --iters "$4" --threads "$threads")"
+}
+echo "threads $threads; $("$BIN" bench cfg/resnet14_bn2.cfg --iters 1 -threads "$threads" 2>&1 | grep -m1 '^threads:' || true)"
+printf "%-36s %10s %10s %7s %9s %9s %7s\n" "network (input)" "mabdet ms" "torch ms" ratio "mabdet MB" "torch MB" ratio
+net cfg/resnet50.cfg 2 224 3 "ResNet-50 (2x3x224x224)"
+net cfg/resnet14_bn2.cfg 2 32 50 "ResNet-14 w16 (2x3x32x32)"
+net cfg/resnet14_bn32.cfg 32 32 10 "ResNet-14 w16 (32x3x32x32)"
+row "ResNet-50-FPN backbone (1x3x800x1344)" \
+  "$(mabdet cfg/r50_fpn_backbone.cfg --iters 1 --sum p2,p3,p4,p5,p6)" \
+  "$(/usr/bin/python3 bench/torch_fpn.py --iters 1 --threads "$threads")"
+echo "(ratio = mabdet / torch; below 1 means mabdet is faster or smaller. Peak RSS is each process's"
+echo " high-water mark, libraries included. Per-layer times: ./mabdet bench CFG)"
+
+# MABN against BN: the same ResNet-50 step with every norm=bn turned into norm=mabn (its centred
+# convs included), in mabdet alone.
+sed 's/^norm=bn$/norm=mabn/' cfg/resnet50.cfg > "$tmp/resnet50_mabn.cfg"
+bn=$(mabdet cfg/resnet50.cfg --batch 2 --size 224 --iters 3 | ms)
+mabn=$(mabdet "$tmp/resnet50_mabn.cfg" --batch 2 --size 224 --iters 3 | ms)
+printf "MABN vs BN step, ResNet-50 2x3x224x224: bn %s ms, mabn %s ms, overhead %s\n" "$bn" "$mabn" \
+  "$(awk -v a="$mabn" -v b="$bn" 'BEGIN{printf "%+.1f%%", 100 * (a / b - 1)}')"

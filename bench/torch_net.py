@@ -3,11 +3,12 @@
 training-mode forward + backward (softmax cross-entropy) on random input.
 Uses Debian's python3 (/usr/bin/python3) with python3-torch. Understands the cfg subset the
 shipped cfgs use: net, convolutional, maxpool, avgpool, connected, softmax, shortcut, route,
-upsample. Prints one line: "torch ms per forward+backward: X".
+upsample. Prints one line: "torch ms per forward+backward: X (...), peak RSS M MB".
 Usage: /usr/bin/python3 bench/torch_net.py CFG --batch N --size S --iters K [--threads T]
 """
 import argparse
 import os
+import resource
 import time
 
 import torch
@@ -127,7 +128,9 @@ def main():
     for _ in range(a.iters):
         step()
     ms = (time.perf_counter() - t0) / a.iters * 1e3
-    print(f"torch ms per forward+backward: {ms:.2f} (threads {torch.get_num_threads()}, torch {torch.__version__})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"torch ms per forward+backward: {ms:.2f} (threads {torch.get_num_threads()}, torch {torch.__version__}), "
+          f"peak RSS {peak:.0f} MB")
 
 
 if __name__ == "__main__":

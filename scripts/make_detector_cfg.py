@@ -193,7 +193,17 @@ def torchvision_cfg():
     write("mask_rcnn_R50_FPN_tv.cfg", header + [""] + body)
 
 
+def backbone_cfg():
+    # The R50-FPN backbone alone (BatchNorm in ResNet-50, no norm in FPN), at one 800x1344 image:
+    # the backbone row of bench/core.sh, against torchvision's resnet_fpn_backbone.
+    header = ["# ResNet-50-FPN backbone (BatchNorm, FPN without norm) at 1x3x800x1344, for bench/core.sh",
+              "# (`mabdet bench` backpropagates the sum of p2..p6). Written by scripts/make_detector_cfg.py.",
+              "[net]", "batch=1", "width=1344", "height=800", "channels=3", "norm=bn"]
+    write("r50_fpn_backbone.cfg", header + [""] + resnet50() + fpn(256, norm="none"))
+
+
 if __name__ == "__main__":
+    backbone_cfg()
     torchvision_cfg()
     coco_cfgs()
     small_cfgs()

@@ -61,6 +61,10 @@ class Network {
   // after_node(i), when given, runs once node i's backward is done (in backward's order, last
   // node first): what lets a reducer start summing finished gradients while backward goes on.
   void backward(Context& ctx, const std::function<void(size_t node)>& after_node = nullptr);
+  // Adds the sum of these nodes' port-0 values to what backward() differentiates (each value's
+  // gradient starts at ctx.loss_scale): how `mabdet bench` backpropagates through a backbone that
+  // ends in feature maps rather than a loss. Empty (the default): the loss layers alone.
+  void set_sum_outputs(std::vector<size_t> nodes);
   double loss() const;  // the weighted sum of every loss term of the last forward
   // Each named term of the last forward (weighted), summed over layers that report the same name,
   // in the order the terms first appear. A layer's single default term takes the layer's name=.
@@ -114,6 +118,7 @@ class Network {
   std::vector<Node> nodes_;
   Shape in_shape_{};
   const Tensor* input_ = nullptr;
+  std::vector<size_t> sum_outputs_;
   bool profiling_ = false;
   std::vector<double> fwd_s_, bwd_s_;
 };

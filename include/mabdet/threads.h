@@ -17,7 +17,8 @@ const char* blas_threading();
 // most four. A loader thread decodes a batch in a small fraction of a training step, so more would
 // only compete with the compute threads for cores.
 int default_loader_threads();
-// One line for logs: "threads: 2 compute (OpenMP; OpenBLAS openmp, oneDNN), 1 loader".
+// One line for logs: "threads: 2 compute (OpenMP; OpenBLAS openmp, oneDNN), 1 loader" (no loader
+// part when loader_threads is 0).
 std::string thread_summary(int loader_threads);
 
 }  // namespace mabdet

@@ -1,12 +1,17 @@
-// mabdet bench CFG [--batch N] [--size S] [--iters K]: training-mode forward + backward time per
-// layer and per image on random input, for comparing against the same network in PyTorch.
+// mabdet bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...]: training-mode forward +
+// backward time per layer and per image on random input, for comparing against the same network
+// in PyTorch. A network without a loss layer (a backbone) backpropagates the sum of the named
+// layers' outputs.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
+#include <vector>
 
 #include "cli/commands.h"
 #include "mabdet/network.h"
+#include "mabdet/threads.h"
 
 namespace mabdet::cli {
 namespace {
@@ -19,18 +24,33 @@ int positive_int(const std::string& opt, const std::string& v) {
 }  // namespace
 
 int bench(const Args& a) {
-  std::string cfg;
+  const char* usage = "usage: mabdet bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...]";
+  std::string cfg, sum;
   int batch = 0, size = 0, iters = 5;
   for (size_t i = 0; i < a.size(); ++i) {
     bool has_value = i + 1 < a.size();
     if (a[i] == "--batch" && has_value) batch = positive_int(a[i], a[i + 1]), ++i;
     else if (a[i] == "--size" && has_value) size = positive_int(a[i], a[i + 1]), ++i;
     else if (a[i] == "--iters" && has_value) iters = positive_int(a[i], a[i + 1]), ++i;
+    else if (a[i] == "--sum" && has_value) sum = a[++i];
     else if (cfg.empty() && a[i].rfind("--", 0) != 0) cfg = a[i];
-    else fail("usage: mabdet bench CFG [--batch N] [--size S] [--iters K]");
+    else fail(usage);
   }
-  if (cfg.empty()) fail("usage: mabdet bench CFG [--batch N] [--size S] [--iters K]");
+  if (cfg.empty()) fail(usage);
   Network net = Network::from_file(cfg);
+  std::vector<size_t> summed;
+  std::stringstream names(sum);
+  for (std::string name; std::getline(names, name, ',');) {
+    size_t i = 0;
+    while (i < net.size() && net.name(i) != name) ++i;
+    if (i == net.size()) fail(cfg, ": --sum ", name, ": no layer has name=", name);
+    if (!net.needs_grad(i)) fail(cfg, ": --sum ", name, ": nothing that trains feeds this layer");
+    summed.push_back(i);
+  }
+  bool has_loss = false;
+  for (size_t i = 0; i < net.size(); ++i) has_loss = has_loss || net.layer(i).is_loss();
+  if (!has_loss && summed.empty()) fail(cfg, ": no loss layer; name the outputs to backpropagate with --sum NAME,...");
+  net.set_sum_outputs(summed);
   const NetConfig& c = net.config();
   if (!batch) batch = c.sub_batch();
   int h = size ? size : c.height, w = size ? size : c.width;
@@ -47,6 +67,7 @@ int bench(const Args& a) {
   net.forward(ctx, input);  // sizes every buffer; the first pass also pays page faults
   net.backward(ctx);
   net.print_table(stderr);
+  std::printf("%s\n", thread_summary(0).c_str());
   net.set_profiling(true);
   auto t0 = std::chrono::steady_clock::now();
   for (int it = 0; it < iters; ++it) {

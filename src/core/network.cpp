@@ -356,6 +356,7 @@ void Network::backward(Context& ctx, const std::function<void(size_t node)>& aft
         n.fgrad[k].reshape(n.fout[k].shape());
         n.fgrad[k].zero();
       }
+  for (size_t i : sum_outputs_) nodes_[i].fgrad[0].fill(ctx.loss_scale);
   const float base_scale = ctx.loss_scale;
   Inputs in;
   InputGrads din;
@@ -377,6 +378,12 @@ void Network::backward(Context& ctx, const std::function<void(size_t node)>& aft
     if (profiling_) bwd_s_[i] += now_s() - t0;
     if (after_node) after_node(i);
   }
+}
+
+void Network::set_sum_outputs(std::vector<size_t> nodes) {
+  for (size_t i : nodes)
+    MABDET_ASSERT(i < nodes_.size() && nodes_[i].needs_grad, "set_sum_outputs: node ", i, " is not one that trains");
+  sum_outputs_ = std::move(nodes);
 }
 
 void Network::set_profiling(bool on) {

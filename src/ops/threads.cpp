@@ -62,7 +62,8 @@ std::string thread_summary(int loader_threads) {
   std::string s = cat("threads: ", compute_threads(), " compute (OpenMP; OpenBLAS ", blas_threading());
   if (std::string(blas_threading()) == "pthreads") s += cat(" in its own pool of ", openblas_get_num_threads());
   if (ops::dnnl_built()) s += ", oneDNN";
-  return s + cat("), ", loader_threads, " loader");
+  s += ")";
+  return loader_threads > 0 ? s + cat(", ", loader_threads, " loader") : s;
 }
 
 }  // namespace mabdet

@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""torchvision's ResNet-50-FPN backbone (resnet_fpn_backbone: BatchNorm2d, every stage trained,
+P6 by max-pool) on one random 1x3x800x1344 image, timed as `mabdet bench cfg/r50_fpn_backbone.cfg
+--sum p2,p3,p4,p5,p6`: training-mode forward, then backward of the sum of every FPN output.
+Uses Debian's python3 (/usr/bin/python3) with python3-torch and python3-torchvision. Prints one
+line: "torch ms per forward+backward: X (...), peak RSS M MB".
+Usage: /usr/bin/python3 bench/torch_fpn.py [--height 800 --width 1344 --iters K --threads T]
+"""
+import argparse
+import os
+import resource
+import time
+
+import torch
+from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--height", type=int, default=800)
+    ap.add_argument("--width", type=int, default=1344)
+    ap.add_argument("--iters", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    net = resnet_fpn_backbone(backbone_name="resnet50", weights=None, norm_layer=torch.nn.BatchNorm2d,
+                              trainable_layers=5).train()
+    x = torch.rand(1, 3, a.height, a.width) * 2 - 1
+
+    def step():
+        net.zero_grad(set_to_none=False)
+        sum(o.sum() for o in net(x).values()).backward()
+
+    step()
+    t0 = time.perf_counter()
+    for _ in range(a.iters):
+        step()
+    ms = (time.perf_counter() - t0) / a.iters * 1e3
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    print(f"torch ms per forward+backward: {ms:.2f} (threads {torch.get_num_threads()}, torch {torch.__version__}), "
+          f"peak RSS {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
