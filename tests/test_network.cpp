@@ -156,3 +156,37 @@ TEST_CASE("SGD: momentum, weight decay with per-param multipliers") {
   sgd.step(0.1f);  // momentum alone carries the bias on
   CHECK(b[0] == doctest::Approx(3 - 0.2 - 0.2 * 0.9));
 }
+
+TEST_CASE("set_sum_outputs: backward differentiates the sum of the named outputs") {
+  // Two convs without norm, b reading a. Summing b alone, each of b's biases gets one per output
+  // value (2 x 4 x 5); summing a too adds the same count to each of a's biases, on top of what
+  // flows back to them through b.
+  Network net = net_from(
+      "[net]\nbatch=2\nwidth=5\nheight=4\nchannels=1\n"
+      "[convolutional]\nname=a\nfilters=2\nsize=1\nnorm=none\n"
+      "[convolutional]\nname=b\nfilters=3\nsize=3\npad=1\nnorm=none\n");
+  Tensor x(2, 1, 4, 5);
+  Rng rng(3);
+  test::fill_uniform(x, rng);
+  Context ctx;
+  ctx.train = true;
+  auto bias_grads = [&](std::vector<size_t> summed) {
+    net.forward(ctx, x);
+    net.set_sum_outputs(summed);
+    net.zero_grads();
+    net.backward(ctx);
+    std::vector<std::vector<float>> g;
+    for (const Param& p : net.params())
+      if (p.name.find("bias") != std::string::npos) g.emplace_back(p.grad->data(), p.grad->data() + p.grad->size());
+    return g;
+  };
+  const auto only_b = bias_grads({1}), both = bias_grads({0, 1});
+  REQUIRE(only_b.size() == 2);
+  REQUIRE(only_b[1].size() == 3);
+  for (float v : only_b[1]) CHECK(v == doctest::Approx(40.0));
+  for (size_t f = 0; f < 2; ++f) {
+    CHECK(only_b[0][f] != doctest::Approx(0.0));  // through b
+    CHECK(both[0][f] - only_b[0][f] == doctest::Approx(40.0));
+  }
+  CHECK(both[1] == only_b[1]);
+}
