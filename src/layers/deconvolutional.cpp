@@ -99,7 +99,9 @@ class Deconvolutional : public Layer {
   bool use_dnnl(const Context& ctx, Device d, int n) {
     if (d != Device::CPU || n == 0 || ctx.conv == ConvPath::Reference) return false;
     // Auto: the conv rule, judged on the larger side (our output, the adjoint conv's input).
-    if (ctx.conv == ConvPath::Auto && !ops::dnnl_pays(geom_.kh * geom_.kw, geom_.height * geom_.width)) return false;
+    const bool strided = geom_.stride_h * geom_.stride_w > 1;
+    if (ctx.conv == ConvPath::Auto && !ops::dnnl_pays(geom_.kh * geom_.kw, strided, n, geom_.height * geom_.width))
+      return false;
     return dnnl_.supports(adjoint(n));
   }
   // The convolution this layer transposes: from our output (F channels) to our input (Cin).

@@ -4,6 +4,7 @@
 // Layouts are mabdet's: x (N, C, H, W), w (F, C/G, kh, kw), y (N, F, OH, OW); oneDNN may compute
 // in its blocked layouts, and the reorders to and from them happen inside.
 #pragma once
+#include <cstdint>
 #include <memory>
 
 #include "mabdet/context.h"
@@ -21,10 +22,16 @@ struct ConvShape {
 // True where this build has oneDNN; which path a layer takes is ctx.conv (Context).
 bool dnnl_built();
 
-// ConvPath::Auto's rule, measured on ResNet-50 (per-layer times of `mabdet bench`, docs/layers.md):
-// oneDNN is 25-40% faster on convs with a spatial kernel over maps of 14x14 and more, and slower on
-// strided 1x1 and 7x7 maps, where the reorders to and from its blocked layouts outweigh the kernel.
-inline bool dnnl_pays(int kernel_area, int plane) { return kernel_area > 1 && plane >= 14 * 14; }
+// ConvPath::Auto's rule, from per-layer times of `mabdet bench` (docs/layers.md). ResNet-50 at 2
+// images: oneDNN is 25-40% faster on convs with a spatial kernel over maps of 14x14 and more, and
+// slower on 1x1 convs and on 7x7 maps, where the reorders to and from its blocked layouts outweigh
+// the kernel. ResNet-14 at 32 images of 8x8..32x32: faster on every conv (2-2.5x on 3x3), since
+// the reorders then carry a whole batch. Unstrided 1x1 convs keep the reference path's single gemm
+// over the input itself.
+inline bool dnnl_pays(int kernel_area, bool strided, int images, int plane) {
+  if (kernel_area > 1 && plane >= 14 * 14) return true;
+  return (kernel_area > 1 || strided) && int64_t(images) * plane >= 2048;
+}
 
 class DnnlConv {
  public:
