@@ -2,6 +2,7 @@
 // can hold millions of values (detection feature maps) and float sums drift.
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
+#include "ops/sum_kern.h"
 #include "ops/parallel.h"
 
 namespace mabdet::ops {
@@ -31,9 +32,7 @@ void channel_sum(Device d, const Shape& s, const float* x, float* out, bool accu
     double acc = 0;
     for (int n = 0; n < s.n; ++n) {
       const float* xp = x + (size_t(n) * s.c + c) * hw;
-      float part = 0.f;  // per-plane float sum (vectorizes), planes added in double
-      for (size_t i = 0; i < hw; ++i) part += xp[i];
-      acc += part;
+      acc += detail::sum_double(hw, [&](size_t i) { return double(xp[i]); });
     }
     out[c] = float(accumulate ? out[c] + acc : acc);
   }
@@ -48,9 +47,7 @@ void channel_dot(Device d, const Shape& s, const float* a, const float* b, float
     for (int n = 0; n < s.n; ++n) {
       const float* ap = a + (size_t(n) * s.c + c) * hw;
       const float* bp = b + (size_t(n) * s.c + c) * hw;
-      float part = 0.f;
-      for (size_t i = 0; i < hw; ++i) part += ap[i] * bp[i];
-      acc += part;
+      acc += detail::sum_double(hw, [&](size_t i) { return double(ap[i]) * bp[i]; });
     }
     out[c] = float(accumulate ? out[c] + acc : acc);
   }

@@ -3,6 +3,7 @@
 // reductions, whether planes of the same channel are summed together.
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
+#include "ops/sum_kern.h"
 #include "ops/parallel.h"
 
 namespace mabdet::ops {
@@ -38,11 +39,7 @@ void reduce(const Shape& s, Per per, float* out, PlaneSum plane_sum) {
 void norm_sum(Device d, const Shape& s, Per per, const float* x, float* out) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("norm_sum", norm_sum_cuda(s, per, x, out));
   const size_t hw = s.plane();
-  reduce(s, per, out, [&](size_t off, size_t) {
-    double acc = 0;
-    for (size_t i = 0; i < hw; ++i) acc += x[off + i];
-    return acc;
-  });
+  reduce(s, per, out, [&](size_t off, size_t) { return detail::sum_double(hw, [&](size_t i) { return double(x[off + i]); }); });
 }
 
 void norm_dot(Device d, const Shape& s, Per per, const float* a, const float* b, const float* center, float* out) {
@@ -50,9 +47,7 @@ void norm_dot(Device d, const Shape& s, Per per, const float* a, const float* b,
   const size_t hw = s.plane();
   reduce(s, per, out, [&](size_t off, size_t k) {
     const double m = center ? center[k] : 0.0;
-    double acc = 0;
-    for (size_t i = 0; i < hw; ++i) acc += double(a[off + i]) * (double(b[off + i]) - m);
-    return acc;
+    return detail::sum_double(hw, [&](size_t i) { return double(a[off + i]) * (double(b[off + i]) - m); });
   });
 }
 
@@ -61,12 +56,10 @@ void norm_centered_sumsq(Device d, const Shape& s, Per per, const float* x, cons
   const size_t hw = s.plane();
   reduce(s, per, out, [&](size_t off, size_t k) {
     const double m = center ? center[k] : 0.0;
-    double acc = 0;
-    for (size_t i = 0; i < hw; ++i) {
+    return detail::sum_double(hw, [&](size_t i) {
       const double v = double(x[off + i]) - m;
-      acc += v * v;
-    }
-    return acc;
+      return v * v;
+    });
   });
 }
 

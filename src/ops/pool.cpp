@@ -4,6 +4,7 @@
 
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
+#include "ops/sum_kern.h"
 #include "ops/parallel.h"
 
 namespace mabdet::ops {
@@ -52,9 +53,7 @@ void plane_mean(Device d, const Shape& in, const float* x, float* y) {
   const size_t hw = in.plane();
   MABDET_PARALLEL_FOR(in.size())
   for (size_t p = 0; p < size_t(in.n) * in.c; ++p) {
-    double sum = 0;
-    for (size_t i = 0; i < hw; ++i) sum += x[p * hw + i];
-    y[p] = float(sum / double(hw));
+    y[p] = float(detail::sum_double(hw, [&](size_t i) { return double(x[p * hw + i]); }) / double(hw));
   }
 }
 

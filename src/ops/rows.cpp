@@ -6,6 +6,8 @@
 
 #include "mabdet/ops.h"
 #include "ops/dispatch.h"
+#include "ops/parallel.h"
+#include "ops/sum_kern.h"
 
 namespace mabdet::ops {
 void center_rows_cuda(int rows, int cols, const float* x, float* y);
@@ -15,12 +17,11 @@ void softmax_cross_entropy_backward_cuda(int rows, int cols, const float* prob, 
 
 void center_rows(Device d, int rows, int cols, const float* x, float* y) {
   if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("center_rows", center_rows_cuda(rows, cols, x, y));
+  MABDET_PARALLEL_FOR(size_t(rows) * cols)
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + size_t(r) * cols;
     float* yr = y + size_t(r) * cols;
-    double sum = 0;
-    for (int i = 0; i < cols; ++i) sum += xr[i];
-    const float mean = float(sum / cols);
+    const float mean = float(detail::sum_double(size_t(cols), [&](size_t i) { return double(xr[i]); }) / cols);
     for (int i = 0; i < cols; ++i) yr[i] = xr[i] - mean;
   }
 }
