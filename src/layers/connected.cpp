@@ -29,7 +29,7 @@ class Connected : public Layer {
 
   void forward(Context& ctx, const Inputs& in, Tensor& out) override {
     const Tensor& x = *in[0];  // (N, C, H, W) read as (N, inputs)
-    Tensor& y = tail_.pre();   // (N, outputs, 1, 1)
+    Tensor& y = tail_.pre(ctx, out);   // (N, outputs, 1, 1)
     ops::gemm(x.device(), false, true, x.n(), outputs_, inputs_, 1.f, x.data(), inputs_, weights_.data(), inputs_,
               0.f, y.data(), outputs_);
     tail_.forward(ctx, out);

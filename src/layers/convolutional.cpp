@@ -60,7 +60,7 @@ class Convolutional : public Layer {
     const Tensor& x = *in[0];  // (N, C, H, W)
     const Device d = x.device();
     const float* w = used_weights(d);  // (F, C/G, kh, kw)
-    Tensor& y = tail_.pre();           // (N, F, OH, OW)
+    Tensor& y = tail_.pre(ctx, out);   // (N, F, OH, OW)
     if (use_dnnl(ctx, d, x.n())) {
       dnnl_.forward(ctx, conv_shape(x.n()), x.data(), w, y.data());
       return tail_.forward(ctx, out);
