@@ -44,8 +44,8 @@ class Network {
   size_t size() const { return nodes_.size(); }
   Layer& layer(size_t i) { return *nodes_[i].layer; }
   const std::string& name(size_t i) const { return nodes_[i].name; }
-  const Tensor& output(size_t i) const { return nodes_[i].fout[0]; }  // port 0 of layer i
-  const Tensor& output() const { return nodes_.back().fout[0]; }
+  const Tensor& output(size_t i) const;  // port 0 of layer i
+  const Tensor& output() const { return output(nodes_.size() - 1); }
   // A Float or Index port of layer i by name ("" = port 0); fails if there is none of that kind.
   const Tensor& output(size_t i, const std::string& port) const;
   const IndexTensor& index_output(size_t i, const std::string& port) const;
@@ -56,6 +56,14 @@ class Network {
 
   // Runs every layer on `input` (N, C, H, W); each layer learns its input shapes as it goes.
   const Tensor& forward(Context& ctx, const Tensor& input);
+  // Forward-only memory, for inference (`detect`, `map`): while on, a forward with ctx.train false
+  // hands each Float output back to a pool as soon as the last layer that reads it has run, and
+  // later layers take their outputs from that pool, so inference holds the live activations, not
+  // all of them; its layers see ctx.forward_only and keep nothing for a backward either. The
+  // outputs of the layers in `keep` and of layers nothing reads survive the forward; output() of
+  // any other layer then fails, and so does backward(). Training forwards keep every output
+  // whatever this says. Off by default, so that every output stays readable.
+  void set_forward_only(bool on, const std::vector<size_t>& keep = {});
   // Backpropagates from the loss layers of the last forward, adding into every param grad;
   // layers that nothing trainable depends on are skipped.
   // after_node(i), when given, runs once node i's backward is done (in backward's order, last
@@ -99,8 +107,13 @@ class Network {
     int line = 0;
     bool frozen = false, needs_grad = false;
     float lr_mult = 1.f, decay_mult = 1.f, loss_weight = 1.f;
-    std::vector<Tensor> fout, fgrad;  // per Float port: output and dL/doutput
+    std::vector<Tensor> fout, fgrad;  // per Float port: output and dL/doutput (in backward only)
     std::vector<IndexTensor> iout;    // per Index port
+    std::vector<int> last_reader;     // per Float port: the last node that reads it (-1: none)
+    std::vector<char> pooled;         // per Float port: its storage is in pool_ (forward-only)
+    std::vector<Shape> pooled_shape;  // per Float port: its shape when it went to the pool
+    std::vector<char> grad_live;      // per Float port: fgrad holds storage (during backward)
+    bool keep = false;                // forward-only memory keeps its outputs
   };
   Ref resolve(const Section& s, const std::string& ref, int self) const;
   void read_graph_keys(const Section& s, Node& node);
@@ -109,12 +122,25 @@ class Network {
   const Tensor& float_in(const Ref& r) const { return r.node < 0 ? *input_ : nodes_[r.node].fout[r.slot]; }
   void gather(const Node& n, Inputs& in) const;
   static Outputs outputs_of(Node& n);
+  void to_pool(Node& n, size_t port);
+  void from_pool(Node& n, size_t port);
+  void release_after(size_t i);
+  bool releasable(const Node& n, size_t port) const;
+  // A port's shape, also while its storage is pooled.
+  static const Shape& shape_of(const Node& n, size_t port) {
+    return n.pooled[port] ? n.pooled_shape[port] : n.fout[port].shape();
+  }
+  void check_held(size_t i, size_t slot) const;
 
   NetConfig cfg_;
   std::vector<Node> nodes_;
   Shape in_shape_{};
   const Tensor* input_ = nullptr;
   bool profiling_ = false;
+  bool forward_only_ = false;
+  bool released_ = false;     // the last forward handed outputs to the pool
+  std::vector<Tensor> pool_;  // storage of released outputs, taken again by later ones
+  std::vector<Tensor> grad_pool_;  // storage of finished gradients, taken by the next ones
   std::vector<double> fwd_s_, bwd_s_;
 };
 

@@ -254,6 +254,10 @@ Network::Network(const std::vector<Section>& sections) {
         if (node.fout.size() > 0) out.push_back(node.layer->port_shape(node.fout.size()));
         node.fout.emplace_back(out.back());
         node.fgrad.emplace_back();
+        node.last_reader.push_back(-1);
+        node.pooled.push_back(0);
+        node.pooled_shape.emplace_back();
+        node.grad_live.push_back(0);
       }
     } catch (const AllocError& e) {
       s.fail_section(e.what());
@@ -261,6 +265,8 @@ Network::Network(const std::vector<Section>& sections) {
       s.fail_section(cat("out of memory building this layer (inputs ", in.empty() ? "none" : in[0].str(), ")"));
     }
     shapes.push_back(std::move(out));
+    for (const Ref& r : node.refs)
+      if (r.kind == Kind::Float && r.node >= 0) nodes_[r.node].last_reader[r.slot] = self;
     nodes_.push_back(std::move(node));
   }
   if (nodes_.empty()) net.fail_section("the cfg has no layers after [net]");
@@ -300,7 +306,75 @@ static size_t port_slot(size_t i, const std::string& type, const std::vector<Por
 
 const Tensor& Network::output(size_t i, const std::string& port) const {
   const Node& n = nodes_.at(i);
-  return n.fout[port_slot(i, n.type, n.ports, port, Kind::Float)];
+  const size_t slot = port_slot(i, n.type, n.ports, port, Kind::Float);
+  check_held(i, slot);
+  return n.fout[slot];
+}
+
+const Tensor& Network::output(size_t i) const {
+  check_held(i, 0);
+  return nodes_[i].fout[0];
+}
+
+void Network::check_held(size_t i, size_t slot) const {
+  MABDET_ASSERT(!nodes_.at(i).pooled[slot], "layer ", i, " [", nodes_[i].type,
+                "]: its output went back to the pool in a forward-only forward; keep it (set_forward_only)");
+}
+
+// Turning it on also frees the outputs a forward-only forward would pool (the network's build
+// sized every output, and the first forward would otherwise write into each of them): the
+// first forward then allocates only what is live at once, and later ones reuse that.
+void Network::set_forward_only(bool on, const std::vector<size_t>& keep) {
+  forward_only_ = on;
+  for (Node& n : nodes_) n.keep = false;
+  for (size_t i : keep) nodes_.at(i).keep = true;
+  if (!on) return;
+  for (Node& n : nodes_)
+    for (size_t k = 0; k < n.fout.size(); ++k)
+      if (releasable(n, k) && !n.pooled[k]) {
+        n.pooled_shape[k] = n.fout[k].shape();
+        n.fout[k] = Tensor();
+        n.pooled[k] = 1;
+      }
+}
+
+// Whether a forward-only forward hands this output to the pool: not kept, and its node is read
+// by some layer (a node none of whose outputs is read is a result of the network).
+bool Network::releasable(const Node& n, size_t port) const {
+  return !n.keep && std::any_of(n.last_reader.begin(), n.last_reader.end(), [](int j) { return j >= 0; });
+}
+
+void Network::to_pool(Node& n, size_t port) {
+  if (n.pooled[port]) return;  // a layer that reads the same output twice
+  n.pooled_shape[port] = n.fout[port].shape();
+  pool_.push_back(std::move(n.fout[port]));  // leaves an empty tensor behind
+  n.pooled[port] = 1;
+}
+
+// A tensor of shape s from `pool`: the smallest pooled one that holds s (the shapes repeat from
+// pass to pass, so a pool settles), else the largest, which reshape() grows, so that a pool never
+// holds more tensors than the most that were out at once. A fresh one when the pool is empty.
+static Tensor take_from(std::vector<Tensor>& pool, const Shape& s) {
+  Tensor t;
+  if (!pool.empty()) {
+    size_t best = 0;
+    for (size_t j = 1; j < pool.size(); ++j) {
+      const size_t c = pool[j].capacity(), b = pool[best].capacity();
+      const bool fits = c >= s.size(), best_fits = b >= s.size();
+      if (fits ? !best_fits || c < b : !best_fits && c > b) best = j;
+    }
+    t = std::move(pool[best]);
+    pool[best] = std::move(pool.back());
+    pool.pop_back();
+  }
+  t.reshape(s);
+  return t;
+}
+
+void Network::from_pool(Node& n, size_t port) {
+  if (!n.pooled[port]) return;
+  n.pooled[port] = 0;
+  n.fout[port] = take_from(pool_, n.pooled_shape[port]);
 }
 
 const IndexTensor& Network::index_output(size_t i, const std::string& port) const {
@@ -327,9 +401,13 @@ const Tensor& Network::forward(Context& ctx, const Tensor& input) {
   in_shape_ = input.shape();
   input_ = &input;
   const float base_scale = ctx.loss_scale;
+  const bool release = forward_only_ && !ctx.train;
+  const bool was_forward_only = ctx.forward_only;
+  ctx.forward_only = was_forward_only || release;
   Inputs in;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
+    for (size_t k = 0; k < n.fout.size(); ++k) from_pool(n, k);
     gather(n, in);
     double t0 = profiling_ ? now_s() : 0;
     ctx.loss_scale = base_scale * n.loss_weight;
@@ -337,25 +415,49 @@ const Tensor& Network::forward(Context& ctx, const Tensor& input) {
       n.layer->run_forward(ctx, in, outputs_of(n));
     } catch (const Error& e) {
       ctx.loss_scale = base_scale;
+      ctx.forward_only = was_forward_only;
       fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): ", e.what());
     } catch (const std::bad_alloc&) {
       ctx.loss_scale = base_scale;
+      ctx.forward_only = was_forward_only;
       fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): out of memory (input ", input.shape().str(), ")");
     }
     ctx.loss_scale = base_scale;
     if (profiling_) fwd_s_[i] += now_s() - t0;
+    if (release) release_after(i);
   }
+  ctx.forward_only = was_forward_only;
+  released_ = release;
+  if (!release) pool_.clear();  // a training forward after forward-only ones holds every output
   return nodes_.back().fout[0];
+}
+
+// Once node i has run, its inputs that no later node reads and its own outputs that none reads
+// go to the pool, where releasable.
+void Network::release_after(size_t i) {
+  Node& n = nodes_[i];
+  for (const Ref& r : n.refs)
+    if (r.kind == Kind::Float && r.node >= 0 && nodes_[r.node].last_reader[r.slot] == int(i) &&
+        releasable(nodes_[r.node], r.slot))
+      to_pool(nodes_[r.node], r.slot);
+  for (size_t k = 0; k < n.fout.size(); ++k)
+    if (n.last_reader[k] < 0 && releasable(n, k)) to_pool(n, k);
 }
 
 void Network::backward(Context& ctx, const std::function<void(size_t node)>& after_node) {
   MABDET_ASSERT(input_, "backward before forward");
-  for (Node& n : nodes_)
-    if (n.needs_grad)
-      for (size_t k = 0; k < n.fout.size(); ++k) {
-        n.fgrad[k].reshape(n.fout[k].shape());
-        n.fgrad[k].zero();
-      }
+  MABDET_ASSERT(!released_, "backward after a forward-only forward, which kept no activations");
+  // A gradient lives from the backward of the first node (in backward's order) that adds into it
+  // to the backward of its own node, and then goes back to grad_pool_ for the next one: backward
+  // holds the gradients in flight, not one per output. Zeroed when taken, since layers add.
+  auto live = [this](Node& n, size_t k) -> Tensor& {
+    if (!n.grad_live[k]) {
+      n.fgrad[k] = take_from(grad_pool_, n.fout[k].shape());
+      n.fgrad[k].zero();
+      n.grad_live[k] = 1;
+    }
+    return n.fgrad[k];
+  };
   const float base_scale = ctx.loss_scale;
   Inputs in;
   InputGrads din;
@@ -367,14 +469,18 @@ void Network::backward(Context& ctx, const std::function<void(size_t node)>& aft
     din.clear();
     for (const Ref& r : n.refs)
       if (r.kind == Kind::Float)
-        din.push_back(r.grad && r.node >= 0 && nodes_[r.node].needs_grad ? &nodes_[r.node].fgrad[r.slot] : nullptr);
+        din.push_back(r.grad && r.node >= 0 && nodes_[r.node].needs_grad ? &live(nodes_[r.node], r.slot) : nullptr);
     dout.clear();
-    for (const Tensor& g : n.fgrad) dout.push_back(&g);
+    for (size_t k = 0; k < n.fgrad.size(); ++k) dout.push_back(&live(n, k));
     double t0 = profiling_ ? now_s() : 0;
     ctx.loss_scale = base_scale * n.loss_weight;
     n.layer->run_backward(ctx, in, outputs_of(n), dout, din);
     ctx.loss_scale = base_scale;
     if (profiling_) bwd_s_[i] += now_s() - t0;
+    for (size_t k = 0; k < n.fgrad.size(); ++k) {
+      grad_pool_.push_back(std::move(n.fgrad[k]));
+      n.grad_live[k] = 0;
+    }
     if (after_node) after_node(i);
   }
 }
@@ -465,10 +571,10 @@ void Network::print_table(std::FILE* f) const {
         ins += (ins.empty() ? "" : " + ") + cat("#", r.node);
         continue;
       }
-      const Shape& s = r.node < 0 ? in_shape_ : nodes_[r.node].fout[r.slot].shape();
+      const Shape& s = r.node < 0 ? in_shape_ : shape_of(nodes_[r.node], r.slot);
       ins += (ins.empty() ? "" : " + ") + cat(s.w, "x", s.h, "x", s.c);
     }
-    const Shape& o = n.fout[0].shape();
+    const Shape& o = shape_of(n, 0);
     std::string type = n.type;
     if (!n.shares.empty()) type += "=" + n.shares;
     if (n.frozen) type += "*";
