@@ -59,7 +59,8 @@ void softmax_cross_entropy(Device d, int rows, int cols, const float* x, const i
 void softmax_cross_entropy_backward(Device d, int rows, int cols, const float* prob, const int32_t* labels,
                                     float scale, float* dx);
 // Max pooling over NCHW, per-side zero-free padding (padded positions never win); idx[o] is the
-// winning position inside its input plane (y*W + x), ties go to the first in row-major order.
+// winning position inside its input plane (y*W + x), ties go to the first in row-major order;
+// idx may be null where no backward follows.
 struct PoolGeom {
   int size, stride, pad;
   int out(int in) const { return (in + 2 * pad - size) / stride + 1; }

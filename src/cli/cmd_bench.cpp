@@ -50,6 +50,7 @@ int bench(const Args& a) {
   int classes = int(net.output().shape().chw());
   for (int i = 0; i < batch; ++i) labels[i] = rng.randint(std::max(1, classes));
   net.set_forward_only(inference);
+  reset_host_tensor_peak();  // the passes' peak, not the build's (it sizes outputs forward-only frees)
   auto pass = [&] {
     net.forward(ctx, input);
     if (!inference) net.backward(ctx);
