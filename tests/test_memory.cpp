@@ -167,6 +167,32 @@ TEST_CASE("memory: backward holds the gradients in flight, not one per output") 
   CHECK(peak_of([&] { net.backward(r.ctx); }) == 0);  // the second backward reuses what the first pooled
 }
 
+TEST_CASE("memory: lean training frees the outputs no backward reads, with the same gradients") {
+  ChainRun r;
+  r.ctx.train = true;
+  const size_t base_all = live();
+  Network all = chain();
+  all.forward(r.ctx, r.x);
+  const size_t held_all = live() - base_all;
+  const size_t base_lean = live();
+  Network lean = chain();
+  lean.set_lean_memory(true);
+  lean.forward(r.ctx, r.x);
+  // The two linear convs' outputs: read by a residual add, whose backward reads no inputs, and
+  // by no backward of their own (no activation). Every other output some backward reads.
+  CHECK(live() - base_lean + 2 * r.out_bytes() == held_all);
+  for (Network* n : {&all, &lean}) n->backward(r.ctx);
+  const std::vector<Param> pa = all.params(), pb = lean.params();
+  REQUIRE(pa.size() == pb.size());
+  for (size_t k = 0; k < pa.size(); ++k)
+    for (size_t i = 0; i < pa[k].grad->size(); ++i)
+      if ((*pa[k].grad)[i] != (*pb[k].grad)[i]) FAIL_CHECK(pa[k].name << "[" << i << "] differs");
+  CHECK(test::error_of([&] { lean.output(3); }).find("went back to the pool") != std::string::npos);
+  CHECK(lean.output(2).shape() == Shape{2, 16, 16, 16});
+  lean.forward(r.ctx, r.x);
+  CHECK(peak_of([&] { lean.backward(r.ctx); }) == 0);
+}
+
 TEST_CASE("memory: forward-only inference has a lower peak and the same outputs, bit for bit") {
   ChainRun r;
   const size_t base_all = live();
@@ -175,7 +201,7 @@ TEST_CASE("memory: forward-only inference has a lower peak and the same outputs,
   const size_t held_all = live() - base_all;  // weights and every output (sized at build)
   const size_t base_lean = live();
   Network lean = chain();  // the same seed: the same weights
-  lean.set_forward_only(true);  // frees what the build sized
+  lean.set_lean_memory(true);  // frees what the build sized
   reset_host_tensor_peak();
   lean.forward(r.ctx, r.x);
   const size_t peak_lean = host_tensor_bytes().peak - base_lean;
@@ -259,7 +285,7 @@ void check_same(const std::vector<std::vector<Detection>>& a, const std::vector<
 
 TEST_CASE("memory: a detector's forward-only inference returns the same detections at a lower peak") {
   Detector lean = small_detector(), all = small_detector();  // lean: forward-only, as from_file sets it
-  all.net().set_forward_only(false);
+  all.net().set_lean_memory(false);
   const Batch one = image_batch(1);
   std::vector<std::vector<Detection>> da, db;
   Context ca, cb;

@@ -18,7 +18,7 @@ class Comm;    // mabdet/comm.h
 
 struct Context {
   bool train = false;      // training forward (batch statistics, buffers advance) vs inference
-  // No backward follows this forward (the Network's forward-only inference, set_forward_only):
+  // No backward follows this forward (the Network's lean inference, set_lean_memory):
   // layers keep nothing for one and may compute in place (NormAct normalizes the conv's output
   // where it lies). False: a backward may follow even an inference forward.
   bool forward_only = false;

@@ -56,14 +56,16 @@ class Network {
 
   // Runs every layer on `input` (N, C, H, W); each layer learns its input shapes as it goes.
   const Tensor& forward(Context& ctx, const Tensor& input);
-  // Forward-only memory, for inference (`detect`, `map`): while on, a forward with ctx.train false
-  // hands each Float output back to a pool as soon as the last layer that reads it has run, and
-  // later layers take their outputs from that pool, so inference holds the live activations, not
-  // all of them; its layers see ctx.forward_only and keep nothing for a backward either. The
-  // outputs of the layers in `keep` and of layers nothing reads survive the forward; output() of
-  // any other layer then fails, and so does backward(). Training forwards keep every output
-  // whatever this says. Off by default, so that every output stays readable.
-  void set_forward_only(bool on, const std::vector<size_t>& keep = {});
+  // Lean memory: a forward hands each Float output back to a pool once nothing will read it again,
+  // and later layers take their outputs from that pool. At inference (ctx.train false) that is
+  // right after its last reader's forward, and the forward is forward-only: its layers see
+  // ctx.forward_only and keep nothing for a backward, and backward() fails after it. In training
+  // it is the same for the outputs no backward reads (Layer::backward_reads_*: a linear conv's
+  // output once the residual add has read it); their shapes stay. The outputs of the layers in
+  // `keep` and of layers nothing reads survive every forward; output() of any other layer fails
+  // after a forward that freed it. Turning it on frees the outputs the build sized. Off by
+  // default, so that every output stays readable.
+  void set_lean_memory(bool on, const std::vector<size_t>& keep = {});
   // Backpropagates from the loss layers of the last forward, adding into every param grad;
   // layers that nothing trainable depends on are skipped.
   // after_node(i), when given, runs once node i's backward is done (in backward's order, last
@@ -110,8 +112,8 @@ class Network {
     std::vector<Tensor> fout, fgrad;  // per Float port: output and dL/doutput (in backward only)
     std::vector<IndexTensor> iout;    // per Index port
     std::vector<int> last_reader;     // per Float port: the last node that reads it (-1: none)
-    std::vector<char> pooled;         // per Float port: its storage is in pool_ (forward-only)
-    std::vector<Shape> pooled_shape;  // per Float port: its shape when it went to the pool
+    std::vector<char> pooled;         // per Float port: its storage went to pool_ (lean memory)
+    std::vector<char> unread_back;    // per Float port: no backward reads it (lean training frees it)
     std::vector<char> grad_live;      // per Float port: fgrad holds storage (during backward)
     bool keep = false;                // forward-only memory keeps its outputs
   };
@@ -123,13 +125,9 @@ class Network {
   void gather(const Node& n, Inputs& in) const;
   static Outputs outputs_of(Node& n);
   void to_pool(Node& n, size_t port);
-  void from_pool(Node& n, size_t port);
-  void release_after(size_t i);
-  bool releasable(const Node& n, size_t port) const;
-  // A port's shape, also while its storage is pooled.
-  static const Shape& shape_of(const Node& n, size_t port) {
-    return n.pooled[port] ? n.pooled_shape[port] : n.fout[port].shape();
-  }
+  void from_pool(Node& n, size_t port, const Shape& s);
+  void release_after(size_t i, bool train);
+  bool releasable(const Node& n, size_t port, bool train) const;
   void check_held(size_t i, size_t slot) const;
 
   NetConfig cfg_;
@@ -137,8 +135,8 @@ class Network {
   Shape in_shape_{};
   const Tensor* input_ = nullptr;
   bool profiling_ = false;
-  bool forward_only_ = false;
-  bool released_ = false;     // the last forward handed outputs to the pool
+  bool lean_ = false;
+  bool released_ = false;     // the last forward was forward-only
   std::vector<Tensor> pool_;  // storage of released outputs, taken again by later ones
   std::vector<Tensor> grad_pool_;  // storage of finished gradients, taken by the next ones
   std::vector<double> fwd_s_, bwd_s_;

@@ -99,6 +99,16 @@ class TensorT {
     view_ = true;
   }
   bool is_view() const { return view_; }
+  // Moves the storage into the returned tensor (same shape) and keeps the shape alone: data() is
+  // null until a reshape() needs room. How a network frees an output whose shape backward checks.
+  TensorT take_storage() {
+    MABDET_ASSERT(!view_, "a view has no storage of its own");
+    TensorT t;
+    t.swap(*this);
+    shape_ = t.shape_;
+    dev_ = t.dev_;
+    return t;
+  }
 
   const Shape& shape() const { return shape_; }
   size_t capacity() const { return cap_; }  // values the allocation holds (>= size())

@@ -1,7 +1,7 @@
 // mabdet bench CFG [--batch N] [--size S] [--iters K] [--inference]: training-mode forward +
 // backward time per layer and per image on random input, for comparing against the same network
-// in PyTorch, with the process's peak RSS and the peak of its tensors beside it. --inference times
-// forward-only inference instead (ctx.train false, outputs released after their last reader).
+// in PyTorch, with the process's peak RSS and the peak of its tensors beside it (lean memory,
+// Network::set_lean_memory). --inference times forward-only inference instead.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -49,8 +49,8 @@ int bench(const Args& a) {
   ctx.labels = &labels;
   int classes = int(net.output().shape().chw());
   for (int i = 0; i < batch; ++i) labels[i] = rng.randint(std::max(1, classes));
-  net.set_forward_only(inference);
-  reset_host_tensor_peak();  // the passes' peak, not the build's (it sizes outputs forward-only frees)
+  net.set_lean_memory(true);  // it reads the last output alone
+  reset_host_tensor_peak();  // the passes' peak, not the build's (it sizes outputs lean memory frees)
   auto pass = [&] {
     net.forward(ctx, input);
     if (!inference) net.backward(ctx);

@@ -48,6 +48,7 @@ class Connected : public Layer {
   }
 
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
+  bool backward_reads_output() const override { return tail_.act() != ops::Act::Linear; }
   std::vector<State> state() override { return tail_.state(); }
 
   bool fold_norm(Tensor& weights, Tensor& bias) const override {

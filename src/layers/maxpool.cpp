@@ -31,6 +31,9 @@ class Maxpool : public Layer {
     ops::maxpool(x.device(), x.shape(), g_, x.data(), out.data(), kept_ ? argmax_.data() : nullptr);
   }
 
+  bool backward_reads_inputs() const override { return false; }  // their shapes only
+  bool backward_reads_output() const override { return false; }
+
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
     if (din.empty() || !din[0]) return;

@@ -22,7 +22,7 @@ void NormAct::forward(Context& ctx, Tensor& out) {
 // with dL/dpre value by value: one transient buffer, nothing zeroed.
 const Tensor& NormAct::backward(Context& ctx, const Tensor& out, const Tensor& dout) {
   MABDET_ASSERT(kept_pre_, "NormAct: backward after a forward-only forward, which keeps no norm input");
-  Tensor& g = ctx.grad_scratch(out.shape());
+  Tensor& g = ctx.grad_scratch(dout.shape());  // `out` may hold no storage when the act is linear
   if (act_ == ops::Act::Linear) {
     norm_->backward(ctx, pre_, dout, g, false);
     return g;

@@ -26,6 +26,8 @@ class NormalizationLayer : public Layer {
     ops::activate(out.device(), act_, out.data(), out.size());
   }
 
+  bool backward_reads_output() const override { return act_ != ops::Act::Linear; }
+
   // dL/dnorm-output lives in the context's transient scratch; where the input needs no gradient
   // (the norm's params still do) the norm overwrites that scratch with a dL/dx nobody reads.
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout, const InputGrads& din) override {

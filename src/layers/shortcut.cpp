@@ -25,6 +25,9 @@ class Shortcut : public Layer {
     ops::activate(d, act_, out.data(), out.size());
   }
 
+  bool backward_reads_inputs() const override { return false; }
+  bool backward_reads_output() const override { return act_ != ops::Act::Linear; }
+
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
     const Device d = dout.device();
