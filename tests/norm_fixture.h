@@ -21,7 +21,7 @@ inline void check_fixture_step(NormHarness& h, const Fixture& f, const std::stri
   h.param("norm.gamma", true).zero();
   h.param("norm.beta", true).zero();
   h.norm->forward(h.ctx, h.x, h.y);
-  h.norm->backward(h.ctx, h.x, h.y, h.dy, h.dx);
+  h.norm->backward(h.ctx, h.x, h.dy, h.dx, true);
   auto want = [&](const char* name) -> const std::vector<double>& { return get(f, prefix + name + suffix); };
   check_close("y", h.y, want("y"));
   check_close("dx", h.dx, want("dx"));

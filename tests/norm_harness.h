@@ -28,7 +28,7 @@ struct NormHarness {
     g.out = &y;
     g.dout = &dy;
     g.forward = [this] { norm->forward(ctx, x, y); };
-    g.backward = [this] { norm->backward(ctx, x, y, dy, dx); };
+    g.backward = [this] { norm->backward(ctx, x, dy, dx, true); };
     g.probes.push_back({"x", &x, &dx});
     for (auto& p : norm->params()) {
       fill_uniform(*p.value, rng);
@@ -58,10 +58,64 @@ struct NormHarness {
   }
 };
 
-// The finite-difference check and the backward-adds check of h in its current mode.
+// Runs `check` and then puts back the state, params' grads, y, dy and dx it found, so that what
+// a test checks after check_gradients sees what it saw before.
+template <class F>
+void leaving_harness_as_found(NormHarness& h, F check) {
+  StateSnapshot snap(h.norm->state());
+  std::vector<Tensor> grads;
+  for (Param& p : h.norm->params()) grads.push_back(p.grad->clone());
+  Tensor y = h.y.clone(), dy = h.dy.clone(), dx = h.dx.clone();
+  check();
+  snap.restore();
+  size_t k = 0;
+  for (Param& p : h.norm->params()) p.grad->copy_from(grads[k++]);
+  h.y.copy_from(y);
+  h.dy.copy_from(dy);
+  h.dx.copy_from(dx);
+}
+
+// backward with accumulate=false writes exactly what accumulate=true adds to zeros, into a dx
+// full of garbage and into dy itself (what NormAct relies on to keep one transient buffer).
+inline void check_overwrite_mode(NormHarness& h) {
+  leaving_harness_as_found(h, [&] {
+    h.norm->forward(h.ctx, h.x, h.y);
+    Rng rng(5);
+    fill_uniform(h.dy, rng);
+    Tensor added(h.x.shape()), over(h.x.shape()), inplace = h.dy.clone();
+    added.zero();
+    over.fill(7.f);
+    h.norm->backward(h.ctx, h.x, h.dy, added, true);
+    h.norm->backward(h.ctx, h.x, h.dy, over, false);
+    h.norm->backward(h.ctx, h.x, inplace, inplace, false);
+    for (size_t i = 0; i < added.size(); ++i) {
+      if (over[i] != added[i]) FAIL_CHECK("dx[" << i << "] overwritten " << over[i] << ", added " << added[i]);
+      if (inplace[i] != added[i]) FAIL_CHECK("dx[" << i << "] in place on dy " << inplace[i] << ", added " << added[i]);
+    }
+  });
+}
+
+// The forward in place (y = x) gives exactly the values of the forward into another buffer, from
+// the same state (a training forward advances the statistics, so the state is restored between).
+inline void check_forward_in_place(NormHarness& h) {
+  leaving_harness_as_found(h, [&] {
+    StateSnapshot before(h.norm->state());
+    h.norm->forward(h.ctx, h.x, h.y);
+    before.restore();
+    Tensor t = h.x.clone();
+    h.norm->forward(h.ctx, t, t);
+    for (size_t i = 0; i < t.size(); ++i)
+      if (t[i] != h.y[i]) FAIL_CHECK("y[" << i << "] in place " << t[i] << " vs " << h.y[i]);
+  });
+}
+
+// The finite-difference check and the backward-adds check of h in its current mode, then the
+// overwrite and in-place forms of its passes.
 inline void check_gradients(NormHarness& h) {
   CHECK(gradcheck(h.g, 1) < 1e-2);
   check_backward_adds(h.g, 2);
+  check_overwrite_mode(h);
+  check_forward_in_place(h);
 }
 
 // The inference forward of h's x is the per-channel map inference_affine reports.

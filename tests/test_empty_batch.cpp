@@ -98,7 +98,7 @@ NormPass norm_pass(Norm& norm, bool train, int n, uint64_t seed) {
   p.dx.zero();
   norm.reshape(s);
   norm.forward(ctx, x, p.y);
-  norm.backward(ctx, x, p.y, dy, p.dx);
+  norm.backward(ctx, x, dy, p.dx, true);
   return p;
 }
 }  // namespace

@@ -33,7 +33,7 @@ TEST_CASE("norm ops: per-channel vs per-plane indexing") {
   Tensor y(s), dx(s);
   ops::norm_affine(Device::CPU, s, ops::Per::Plane, x.data(), a, b, y.data());
   dx.fill(1.f);
-  ops::norm_backward_add(Device::CPU, s, ops::Per::Channel, x.data(), a, x.data(), b, center, dx.data());
+  ops::norm_backward(Device::CPU, s, ops::Per::Channel, x.data(), a, x.data(), b, center, dx.data(), true);
   for (int n = 0; n < 2; ++n)
     for (int c = 0; c < 3; ++c)
       for (int i = 0; i < 2; ++i) {

@@ -60,7 +60,7 @@ Result run(Norm& n, Context& ctx, const Stream& st, int first, int count) {
     dx.zero();
     n.reshape(x.shape());
     n.forward(ctx, x, y);
-    n.backward(ctx, x, y, dy, dx);
+    n.backward(ctx, x, dy, dx, true);
     r.y.push_back(std::move(y));
     r.dx.push_back(std::move(dx));
   }

@@ -66,9 +66,13 @@ TEST_CASE("CUDA ops match the CPU reference" * no_gpu()) {
       ops::activate(G, a, gx.data(), gx.size());
       check_close(x, gx, 1e-6f, ops::act_name(a));
       Tensor dy = random(s, 7), gdy = dy.clone(G);
-      ops::activate_backward(C, a, x.data(), dy.data(), dy.size());
-      ops::activate_backward(G, a, gx.data(), gdy.data(), gdy.size());
-      check_close(dy, gdy, 1e-6f, "activate_backward");
+      Tensor dx(s), gdx(s, G);
+      ops::activate_backward(C, a, x.data(), dy.data(), dx.data(), dy.size());
+      ops::activate_backward(G, a, gx.data(), gdy.data(), gdx.data(), gdy.size());
+      check_close(dx, gdx, 1e-6f, "activate_backward");
+      ops::activate_backward(C, a, x.data(), dy.data(), dy.data(), dy.size());
+      ops::activate_backward(G, a, gx.data(), gdy.data(), gdy.data(), gdy.size());
+      check_close(dy, gdy, 1e-6f, "activate_backward in place");
     }
     Tensor x = random(s, 8), y = random(s, 9), gx = x.clone(G), gy = y.clone(G);
     ops::axpy(C, x.size(), 0.3f, x.data(), y.data());
@@ -160,12 +164,14 @@ TEST_CASE("CUDA layer and norm ops match the CPU reference" * no_gpu()) {
         }
         for (int mode = 0; mode < 4; ++mode) {  // b and/or c null (x null with b)
           const bool hb = mode & 1, hc = mode & 2;
-          Tensor dx = random(s, 27), gdx = dx.clone(G);
-          ops::norm_backward_add(C, s, per, dy.data(), sc.data(), hb ? x.data() : nullptr, hb ? sh.data() : nullptr,
-                                 hc ? ctr.data() : nullptr, dx.data());
-          ops::norm_backward_add(G, s, per, gdy.data(), gsc.data(), hb ? gxx.data() : nullptr,
-                                 hb ? gsh.data() : nullptr, hc ? gctr.data() : nullptr, gdx.data());
-          check_close(dx, gdx, 1e-6f, "norm_backward_add");
+          for (bool acc : {true, false}) {
+            Tensor dx = random(s, 27), gdx = dx.clone(G);
+            ops::norm_backward(C, s, per, dy.data(), sc.data(), hb ? x.data() : nullptr, hb ? sh.data() : nullptr,
+                               hc ? ctr.data() : nullptr, dx.data(), acc);
+            ops::norm_backward(G, s, per, gdy.data(), gsc.data(), hb ? gxx.data() : nullptr,
+                               hb ? gsh.data() : nullptr, hc ? gctr.data() : nullptr, gdx.data(), acc);
+            check_close(dx, gdx, 1e-6f, acc ? "norm_backward add" : "norm_backward overwrite");
+          }
         }
       }
     // Empty batch: per-channel statistics are zeros on both devices.

@@ -76,9 +76,10 @@ TEST_CASE("threads: split host ops are bitwise identical at 1 and 3 threads") {
                     [&](float* o) { ops::norm_centered_sumsq(Device::CPU, s, per, x.data(), b.data(), o); });
     same_at_1_and_3("norm_affine", n,
                     [&](float* o) { ops::norm_affine(Device::CPU, s, per, x.data(), a.data(), b.data(), o); });
-    same_at_1_and_3("norm_backward_add", n, [&](float* o) {
-      ops::norm_backward_add(Device::CPU, s, per, dy.data(), a.data(), x.data(), b.data(), a.data(), o);
-    });
+    for (bool accumulate : {true, false})
+      same_at_1_and_3("norm_backward", n, [&](float* o) {
+        ops::norm_backward(Device::CPU, s, per, dy.data(), a.data(), x.data(), b.data(), a.data(), o, accumulate);
+      });
   }
   same_at_1_and_3("channel_affine", n,
                   [&](float* o) { ops::channel_affine(Device::CPU, s, x.data(), a.data(), b.data(), o); });
@@ -89,7 +90,9 @@ TEST_CASE("threads: split host ops are bitwise identical at 1 and 3 threads") {
   same_at_1_and_3("scale", n, [&](float* o) { ops::scale(Device::CPU, n, -3.f, o); });
   for (ops::Act act : {ops::Act::Relu, ops::Act::Leaky, ops::Act::Logistic}) {
     same_at_1_and_3(ops::act_name(act), n, [&](float* o) { ops::activate(Device::CPU, act, o, n); });
-    same_at_1_and_3(ops::act_name(act), n, [&](float* o) { ops::activate_backward(Device::CPU, act, x.data(), o, n); });
+    same_at_1_and_3(ops::act_name(act), n, [&](float* o) { ops::activate_backward(Device::CPU, act, x.data(), o, o, n); });
+    same_at_1_and_3(ops::act_name(act), n,
+                    [&](float* o) { ops::activate_backward(Device::CPU, act, x.data(), dy.data(), o, n); });
   }
   const ops::PoolGeom pg{3, 2, 1};
   const Shape ps{s.n, s.c, pg.out(s.h), pg.out(s.w)};

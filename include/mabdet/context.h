@@ -18,6 +18,10 @@ class Comm;    // mabdet/comm.h
 
 struct Context {
   bool train = false;      // training forward (batch statistics, buffers advance) vs inference
+  // No backward follows this forward (the Network's lean inference, set_lean_memory):
+  // layers keep nothing for one and may compute in place (NormAct normalizes the conv's output
+  // where it lies). False: a backward may follow even an inference forward.
+  bool forward_only = false;
   int64_t iteration = 0;   // optimizer steps completed so far
   Device device = Device::CPU;
   ConvPath conv = default_conv_path();
@@ -46,9 +50,18 @@ struct Context {
     }
     return ws_.data();
   }
+  // A transient gradient for one layer's backward (NormAct's dL/dpre, shortcut's dL/dsum): one
+  // tensor shared by all layers instead of one output-sized buffer each, apart from the workspace
+  // because the conv's backward fills the workspace with columns while it reads dL/dpre. Valid
+  // until the next call; reshaped to s (capacity only grows), contents undefined.
+  Tensor& grad_scratch(const Shape& s) {
+    if (gs_.device() != device) gs_ = Tensor(s, device);
+    gs_.reshape(s);
+    return gs_;
+  }
 
  private:
-  Tensor ws_;
+  Tensor ws_, gs_;
 };
 
 }  // namespace mabdet

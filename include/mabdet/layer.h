@@ -104,9 +104,18 @@ class Layer {
   void run_forward(Context& ctx, const Inputs& in, const Outputs& out);
   void run_backward(Context& ctx, const Inputs& in, const Outputs& out, const std::vector<const Tensor*>& dout,
                     const InputGrads& din);
+  // Port 0's shape for Float inputs of these shapes (reshape() when they differ from the last
+  // call's): what run_forward gives it, for a caller that provides the storage first.
+  Shape shape_for(const std::vector<Shape>& in);
   // The single-output forms of the two.
   void run_forward(Context& ctx, const Inputs& in, Tensor& out);
   void run_backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout, const InputGrads& din);
+
+  // What backward reads of its forward beyond shapes: the inputs' values, its own output's. A
+  // network with lean memory frees, in training, the outputs that no backward will read. True
+  // unless a layer says otherwise.
+  virtual bool backward_reads_inputs() const { return true; }
+  virtual bool backward_reads_output() const { return true; }
 
   virtual std::vector<Param> params() { return {}; }
   virtual std::vector<State> state() { return {}; }

@@ -44,8 +44,8 @@ class Network {
   size_t size() const { return nodes_.size(); }
   Layer& layer(size_t i) { return *nodes_[i].layer; }
   const std::string& name(size_t i) const { return nodes_[i].name; }
-  const Tensor& output(size_t i) const { return nodes_[i].fout[0]; }  // port 0 of layer i
-  const Tensor& output() const { return nodes_.back().fout[0]; }
+  const Tensor& output(size_t i) const;  // port 0 of layer i
+  const Tensor& output() const { return output(nodes_.size() - 1); }
   // A Float or Index port of layer i by name ("" = port 0); fails if there is none of that kind.
   const Tensor& output(size_t i, const std::string& port) const;
   const IndexTensor& index_output(size_t i, const std::string& port) const;
@@ -56,6 +56,16 @@ class Network {
 
   // Runs every layer on `input` (N, C, H, W); each layer learns its input shapes as it goes.
   const Tensor& forward(Context& ctx, const Tensor& input);
+  // Lean memory: a forward hands each Float output back to a pool once nothing will read it again,
+  // and later layers take their outputs from that pool. At inference (ctx.train false) that is
+  // right after its last reader's forward, and the forward is forward-only: its layers see
+  // ctx.forward_only and keep nothing for a backward, and backward() fails after it. In training
+  // it is the same for the outputs no backward reads (Layer::backward_reads_*: a linear conv's
+  // output once the residual add has read it); their shapes stay. The outputs of the layers in
+  // `keep` and of layers nothing reads survive every forward; output() of any other layer fails
+  // after a forward that freed it. Turning it on frees the outputs the build sized. Off by
+  // default, so that every output stays readable.
+  void set_lean_memory(bool on, const std::vector<size_t>& keep = {});
   // Backpropagates from the loss layers of the last forward, adding into every param grad;
   // layers that nothing trainable depends on are skipped.
   // after_node(i), when given, runs once node i's backward is done (in backward's order, last
@@ -103,8 +113,13 @@ class Network {
     int line = 0;
     bool frozen = false, needs_grad = false;
     float lr_mult = 1.f, decay_mult = 1.f, loss_weight = 1.f;
-    std::vector<Tensor> fout, fgrad;  // per Float port: output and dL/doutput
+    std::vector<Tensor> fout, fgrad;  // per Float port: output and dL/doutput (in backward only)
     std::vector<IndexTensor> iout;    // per Index port
+    std::vector<int> last_reader;     // per Float port: the last node that reads it (-1: none)
+    std::vector<char> pooled;         // per Float port: its storage went to pool_ (lean memory)
+    std::vector<char> unread_back;    // per Float port: no backward reads it (lean training frees it)
+    std::vector<char> grad_live;      // per Float port: fgrad holds storage (during backward)
+    bool keep = false;                // forward-only memory keeps its outputs
   };
   Ref resolve(const Section& s, const std::string& ref, int self) const;
   void read_graph_keys(const Section& s, Node& node);
@@ -113,6 +128,11 @@ class Network {
   const Tensor& float_in(const Ref& r) const { return r.node < 0 ? *input_ : nodes_[r.node].fout[r.slot]; }
   void gather(const Node& n, Inputs& in) const;
   static Outputs outputs_of(Node& n);
+  void to_pool(Node& n, size_t port);
+  void from_pool(Node& n, size_t port, const Shape& s);
+  void release_after(size_t i, bool train);
+  bool releasable(const Node& n, size_t port, bool train) const;
+  void check_held(size_t i, size_t slot) const;
 
   NetConfig cfg_;
   std::vector<Node> nodes_;
@@ -120,6 +140,10 @@ class Network {
   const Tensor* input_ = nullptr;
   std::vector<size_t> sum_outputs_;
   bool profiling_ = false;
+  bool lean_ = false;
+  bool released_ = false;     // the last forward was forward-only
+  std::vector<Tensor> pool_;  // storage of released outputs, taken again by later ones
+  std::vector<Tensor> grad_pool_;  // storage of finished gradients, taken by the next ones
   std::vector<double> fwd_s_, bwd_s_;
 };
 

@@ -18,10 +18,13 @@ class Norm {
   // Called when the input shape changes; channels never change after construction.
   virtual void reshape(const Shape& s) {}
   // y = norm(x); ctx.train selects batch statistics (and advances buffers/counters) vs inference.
-  // x and y are distinct buffers of the same shape.
+  // y has x's shape and may be x itself (every norm takes its statistics before it writes), which
+  // is how inference normalizes a conv's output where it lies.
   virtual void forward(Context& ctx, const Tensor& x, Tensor& y) = 0;
-  // ADDS dL/dx into dx and dL/dparams into the param grads; x and y are the last forward's.
-  virtual void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) = 0;
+  // dL/dx into dx, ADDED when accumulate (the layers' convention), else overwriting dx, which may
+  // then be dy itself; ADDS dL/dparams into the param grads. x is the last forward's input. No
+  // norm reads its own output y: that is what lets the activation after it run in place on y.
+  virtual void backward(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) = 0;
   virtual std::vector<Param> params() { return {}; }
   virtual std::vector<State> state() { return {}; }
   // Whether a conv feeding this norm centres its filters unless the cfg says otherwise (MABN: yes).

@@ -34,8 +34,8 @@ Act parse_act(const std::string& name);  // throws for unknown names (callers ad
 const char* act_name(Act a);
 // x = f(x) in place.
 void activate(Device d, Act a, float* x, size_t n);
-// dx = dy * f'(.) expressed through the output y (in place on dy). Linear is a no-op.
-void activate_backward(Device d, Act a, const float* y, float* dy, size_t n);
+// dx = dy * f'(.) expressed through the output y; dx may alias dy (then Linear is a no-op).
+void activate_backward(Device d, Act a, const float* y, const float* dy, float* dx, size_t n);
 
 // y += alpha * x
 void axpy(Device d, size_t n, float alpha, const float* x, float* y);
@@ -55,7 +55,8 @@ void softmax_cross_entropy(Device d, int rows, int cols, const float* x, const i
 void softmax_cross_entropy_backward(Device d, int rows, int cols, const float* prob, const int32_t* labels,
                                     float scale, float* dx);
 // Max pooling over NCHW, per-side zero-free padding (padded positions never win); idx[o] is the
-// winning position inside its input plane (y*W + x), ties go to the first in row-major order.
+// winning position inside its input plane (y*W + x), ties go to the first in row-major order;
+// idx may be null where no backward follows.
 struct PoolGeom {
   int size, stride, pad;
   int out(int in) const { return (in + 2 * pad - size) / stride + 1; }
@@ -97,8 +98,10 @@ void norm_dot(Device d, const Shape& s, Per per, const float* a, const float* b,
 void norm_centered_sumsq(Device d, const Shape& s, Per per, const float* x, const float* center, float* out);
 // y = x * scale[k] + shift[k]; scale or shift may be null (1 / 0); y may alias x
 void norm_affine(Device d, const Shape& s, Per per, const float* x, const float* scale, const float* shift, float* y);
-// dx += a[k] * dy + b[k] * x + c[k]: every norm's input gradient has this form once its per-channel
-// reductions are known. b and c may be null (0); x may be null when b is.
-void norm_backward_add(Device d, const Shape& s, Per per, const float* dy, const float* a, const float* x,
-                       const float* b, const float* c, float* dx);
+// dx (+)= a[k] * dy + b[k] * x + c[k]: every norm's input gradient has this form once its
+// per-channel reductions are known. b and c may be null (0); x may be null when b is. accumulate:
+// add into dx (the layers' convention), else overwrite it, and then dx may alias dy: each value
+// reads its own dy before writing, so a transient gradient needs no zeroing and no second buffer.
+void norm_backward(Device d, const Shape& s, Per per, const float* dy, const float* a, const float* x,
+                   const float* b, const float* c, float* dx, bool accumulate);
 }  // namespace mabdet::ops

@@ -35,7 +35,9 @@ namespace detail {
 // s.size(), or AllocError when the product of the dims overflows or exceeds kMaxTensorValues.
 size_t checked_size(const Shape& s);
 // Allocates s.size() values of elem bytes; AllocError naming the shape when out of memory.
+// tensor_free gives back what tensor_alloc returned, with the same byte count (for the counter).
 void* tensor_alloc(Device d, const Shape& s, size_t elem);
+void tensor_free(Device d, void* p, size_t bytes);
 void* device_alloc(Device d, size_t bytes);
 void device_free(Device d, void* p);
 void device_copy(void* dst, Device dd, const void* src, Device sd, size_t bytes);
@@ -97,8 +99,19 @@ class TensorT {
     view_ = true;
   }
   bool is_view() const { return view_; }
+  // Moves the storage into the returned tensor (same shape) and keeps the shape alone: data() is
+  // null until a reshape() needs room. How a network frees an output whose shape backward checks.
+  TensorT take_storage() {
+    MABDET_ASSERT(!view_, "a view has no storage of its own");
+    TensorT t;
+    t.swap(*this);
+    shape_ = t.shape_;
+    dev_ = t.dev_;
+    return t;
+  }
 
   const Shape& shape() const { return shape_; }
+  size_t capacity() const { return cap_; }  // values the allocation holds (>= size())
   int n() const { return shape_.n; }
   int c() const { return shape_.c; }
   int h() const { return shape_.h; }
@@ -117,7 +130,7 @@ class TensorT {
 
  private:
   void release() {
-    if (data_ && !view_) detail::device_free(dev_, data_);
+    if (data_ && !view_) detail::tensor_free(dev_, data_, cap_ * sizeof(T));
     data_ = nullptr;
     cap_ = 0;
     view_ = false;
@@ -138,6 +151,16 @@ class TensorT {
 
 using Tensor = TensorT<float>;
 using IndexTensor = TensorT<int32_t>;  // matches, labels, image index of each RoI
+
+// Bytes held by host tensors (what tensor_alloc handed out and tensor_free did not take back yet),
+// now and at most since the last reset_host_tensor_peak(): a process-wide, thread-safe count, so
+// that tests and `bench` can say what a pass keeps without asking the allocator. Every layer
+// buffer and the Context's scratch count; views add nothing (the owner counts); CUDA tensors don't.
+struct TensorBytes {
+  size_t live = 0, peak = 0;
+};
+TensorBytes host_tensor_bytes();
+void reset_host_tensor_peak();  // peak = live
 
 // True when this build has CUDA and a device is present (tests of CUDA ops check this).
 bool cuda_available();

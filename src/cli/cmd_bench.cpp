@@ -1,7 +1,8 @@
-// mabdet bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...]: training-mode forward +
-// backward time per layer and per image on random input, for comparing against the same network
-// in PyTorch. A network without a loss layer (a backbone) backpropagates the sum of the named
-// layers' outputs.
+// mabdet bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...] [--inference]: training-mode
+// forward + backward time per layer and per image on random input, for comparing against the same
+// network in PyTorch, with the process's peak RSS and the peak of its tensors beside it (lean
+// memory, Network::set_lean_memory). A network without a loss layer (a backbone) backpropagates
+// the sum of the named layers' outputs. --inference times forward-only inference instead.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,12 +25,14 @@ int positive_int(const std::string& opt, const std::string& v) {
 }  // namespace
 
 int bench(const Args& a) {
-  const char* usage = "usage: mabdet bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...]";
+  const char* usage = "usage: mabdet bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...] [--inference]";
   std::string cfg, sum;
   int batch = 0, size = 0, iters = 5;
+  bool inference = false;
   for (size_t i = 0; i < a.size(); ++i) {
     bool has_value = i + 1 < a.size();
-    if (a[i] == "--batch" && has_value) batch = positive_int(a[i], a[i + 1]), ++i;
+    if (a[i] == "--inference") inference = true;
+    else if (a[i] == "--batch" && has_value) batch = positive_int(a[i], a[i + 1]), ++i;
     else if (a[i] == "--size" && has_value) size = positive_int(a[i], a[i + 1]), ++i;
     else if (a[i] == "--iters" && has_value) iters = positive_int(a[i], a[i + 1]), ++i;
     else if (a[i] == "--sum" && has_value) sum = a[++i];
@@ -49,7 +52,7 @@ int bench(const Args& a) {
   }
   bool has_loss = false;
   for (size_t i = 0; i < net.size(); ++i) has_loss = has_loss || net.layer(i).is_loss();
-  if (!has_loss && summed.empty()) fail(cfg, ": no loss layer; name the outputs to backpropagate with --sum NAME,...");
+  if (!inference && !has_loss && summed.empty()) fail(cfg, ": no loss layer; name the outputs to backpropagate with --sum NAME,...");
   net.set_sum_outputs(summed);
   const NetConfig& c = net.config();
   if (!batch) batch = c.sub_batch();
@@ -59,29 +62,32 @@ int bench(const Args& a) {
   for (size_t i = 0; i < input.size(); ++i) input[i] = float(rng.uniform(-1, 1));
   IndexTensor labels(batch, 1);
   Context ctx;
-  ctx.train = true;
+  ctx.train = !inference;
   ctx.loss_scale = 1.f / batch;
   ctx.labels = &labels;
   int classes = int(net.output().shape().chw());
   for (int i = 0; i < batch; ++i) labels[i] = rng.randint(std::max(1, classes));
-  net.forward(ctx, input);  // sizes every buffer; the first pass also pays page faults
-  net.backward(ctx);
+  net.set_lean_memory(true);  // it reads the last output alone
+  reset_host_tensor_peak();  // the passes' peak, not the build's (it sizes outputs lean memory frees)
+  auto pass = [&] {
+    net.forward(ctx, input);
+    if (!inference) net.backward(ctx);
+  };
+  pass();  // sizes every buffer; the first pass also pays page faults
   net.print_table(stderr);
   std::printf("%s\n", thread_summary(0).c_str());
   net.set_profiling(true);
   auto t0 = std::chrono::steady_clock::now();
-  for (int it = 0; it < iters; ++it) {
-    net.forward(ctx, input);
-    net.backward(ctx);
-  }
+  for (int it = 0; it < iters; ++it) pass();
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / iters;
   std::printf("layer  type             forward ms  backward ms   share\n");
   for (size_t i = 0; i < net.size(); ++i) {
     double f = net.forward_seconds()[i] / iters * 1e3, b = net.backward_seconds()[i] / iters * 1e3;
     std::printf("%5zu  %-15s  %10.3f  %11.3f  %5.1f%%\n", i, net.layer(i).type().c_str(), f, b, 100 * (f + b) / (total * 1e3));
   }
-  std::printf("input %dx%dx%dx%d, %d iterations: %.2f ms per forward+backward, %.2f ms per image\n", batch, c.channels, h, w,
-              iters, total * 1e3, total * 1e3 / batch);
+  std::printf("input %dx%dx%dx%d, %d iterations: %.2f ms per %s, %.2f ms per image, peak RSS %.0f MB, tensors %.0f MB\n",
+              batch, c.channels, h, w, iters, total * 1e3, inference ? "inference forward" : "forward+backward",
+              total * 1e3 / batch, peak_rss_mb(), peak_tensor_mb());
   return 0;
 }
 

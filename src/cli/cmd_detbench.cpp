@@ -1,9 +1,9 @@
-// mabdet detbench CFG [--train-size S] [--images N] [--test-size HxW] [--iters K]
+// mabdet detbench CFG [--train-size S] [--images N] [--test-size HxW] [--iters K] [--inference-only]
 // One detector training iteration on N synthetic S x S images (random pixels, a few boxes with
-// polygon masks each) and one inference at H x W, timed, with the process's peak memory: the
-// mabdet side of bench/detector.sh (torchvision's side is bench/torch_maskrcnn.py).
-#include <sys/resource.h>
-
+// polygon masks each) and one inference at H x W, timed, with the process's peak memory and the
+// peak of its tensors: the mabdet side of bench/detector.sh (torchvision's side is
+// bench/torch_maskrcnn.py). The inference's peak RSS includes the training before it, so
+// --inference-only skips training to measure what `detect` alone holds.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -15,12 +15,6 @@
 
 namespace mabdet::cli {
 namespace {
-
-double peak_mb() {
-  struct rusage u {};
-  getrusage(RUSAGE_SELF, &u);
-  return double(u.ru_maxrss) / 1024.0;  // Linux: kilobytes
-}
 
 void synthetic(Batch& b, int n, int h, int w, bool targets, Rng& rng) {
   b.images.reshape(n, 3, h, w);
@@ -48,9 +42,17 @@ void synthetic(Batch& b, int n, int h, int w, bool targets, Rng& rng) {
 }  // namespace
 
 int detbench(const Args& a) {
-  if (a.empty()) fail("usage: mabdet detbench CFG [--train-size S] [--images N] [--test-size HxW] [--iters K]");
+  const char* usage = "usage: mabdet detbench CFG [--train-size S] [--images N] [--test-size HxW] [--iters K] [--inference-only]";
+  if (a.empty()) fail(usage);
   int S = 800, N = 2, TH = 800, TW = 1344, iters = 1;
-  for (size_t i = 1; i + 1 < a.size(); i += 2) {
+  bool train = true;
+  for (size_t i = 1; i < a.size(); i += 2) {
+    if (a[i] == "--inference-only") {
+      train = false;
+      --i;
+      continue;
+    }
+    if (i + 1 == a.size()) fail(usage);
     const int v = std::atoi(a[i + 1].c_str());
     if (a[i] == "--train-size") S = v;
     else if (a[i] == "--images") N = v;
@@ -72,16 +74,17 @@ int detbench(const Args& a) {
   ctx.batch = &b;
   ctx.loss_scale = 1.f / N;
   double train_s = 0;
-  for (int it = 0; it <= iters; ++it) {  // iteration 0 warms up (allocation, first touch)
+  for (int it = 0; train && it <= iters; ++it) {  // iteration 0 warms up (allocation, first touch)
     const auto t0 = std::chrono::steady_clock::now();
     net.forward(ctx, b.images);
     net.backward(ctx);
     net.zero_grads();
     if (it) train_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  const double train_peak = peak_mb();
-  std::printf("train: %.3f s per iteration (%d images %dx%d), loss %.4f, peak RSS %.0f MB\n", train_s / iters, N,
-              pad(S), pad(S), net.loss(), train_peak);
+  if (train)
+    std::printf("train: %.3f s per iteration (%d images %dx%d), loss %.4f, peak RSS %.0f MB, tensors %.0f MB\n",
+                train_s / iters, N, pad(S), pad(S), net.loss(), peak_rss_mb(), peak_tensor_mb());
+  reset_host_tensor_peak();
   Batch tb;
   synthetic(tb, 1, pad(TH), pad(TW), false, rng);
   std::vector<std::vector<Detection>> dets;
@@ -91,8 +94,8 @@ int detbench(const Args& a) {
     det.detect(ctx, tb, dets);
     if (it) test_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
-  std::printf("inference: %.3f s per image (%dx%d), %zu detections, peak RSS %.0f MB\n", test_s / iters, pad(TH),
-              pad(TW), dets[0].size(), peak_mb());
+  std::printf("inference: %.3f s per image (%dx%d), %zu detections, peak RSS %.0f MB, tensors %.0f MB\n",
+              test_s / iters, pad(TH), pad(TW), dets[0].size(), peak_rss_mb(), peak_tensor_mb());
   return 0;
 }
 

@@ -73,6 +73,7 @@ int dump(const Args& a) {
   if (pos.size() != 4) fail(usage);
   LoadedNet n = load_cfg_net(pos[0]);
   Network& net = *n.net;
+  net.set_lean_memory(false);  // dump reads any layer's ports after the forward: all must stay
   load_weights(pos[1], net, nullptr);
   const Image img = decode_image(pos[2]);
   std::error_code ec;

@@ -11,6 +11,10 @@ namespace mabdet::cli {
 // The process's communicator (main.cpp makes it before any command runs).
 Comm& world();
 using Args = std::vector<std::string>;
+// The process's peak resident memory (getrusage) and the peak of host tensor bytes since the
+// last reset_host_tensor_peak(), in MB (peak_memory.cpp): what bench and detbench print.
+double peak_rss_mb();
+double peak_tensor_mb();
 int classifier(const Args& a);
 int bench(const Args& a);
 int cocoeval(const Args& a);

@@ -44,7 +44,7 @@ const Command kCommands[] = {
      "         | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]",
      true},
     {"detbench", mabdet::cli::detbench, "detbench CFG [--train-size S] [--images N] [--test-size HxW] [--iters K]"},
-    {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...]"},
+    {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...] [--inference]"},
     {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
     {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K --height H]"},
     {"databench", mabdet::cli::databench, "databench DATAFILE [--split train|val --threads T --batch B --batches N --min-size S --max-size L --seed K]"},

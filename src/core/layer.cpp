@@ -9,14 +9,18 @@ std::vector<Shape> Inputs::shapes() const {
   return s;
 }
 
-void Layer::run_forward(Context& ctx, const Inputs& in, const Outputs& out) {
-  std::vector<Shape> shapes = in.shapes();
+Shape Layer::shape_for(const std::vector<Shape>& shapes) {
   if (!shaped_ || shapes != in_shapes_) {
     out_shape_ = reshape(shapes);
     in_shapes_ = shapes;
     shaped_ = true;
   }
-  out.f.at(0)->reshape(out_shape_);
+  return out_shape_;
+}
+
+void Layer::run_forward(Context& ctx, const Inputs& in, const Outputs& out) {
+  std::vector<Shape> shapes = in.shapes();
+  out.f.at(0)->reshape(shape_for(shapes));
   fwd_shapes_ = std::move(shapes);
   forward_ports(ctx, in, out);
 }

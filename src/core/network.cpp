@@ -254,6 +254,10 @@ Network::Network(const std::vector<Section>& sections) {
         if (node.fout.size() > 0) out.push_back(node.layer->port_shape(node.fout.size()));
         node.fout.emplace_back(out.back());
         node.fgrad.emplace_back();
+        node.last_reader.push_back(-1);
+        node.pooled.push_back(0);
+        node.unread_back.push_back(0);
+        node.grad_live.push_back(0);
       }
     } catch (const AllocError& e) {
       s.fail_section(e.what());
@@ -261,6 +265,8 @@ Network::Network(const std::vector<Section>& sections) {
       s.fail_section(cat("out of memory building this layer (inputs ", in.empty() ? "none" : in[0].str(), ")"));
     }
     shapes.push_back(std::move(out));
+    for (const Ref& r : node.refs)
+      if (r.kind == Kind::Float && r.node >= 0) nodes_[r.node].last_reader[r.slot] = self;
     nodes_.push_back(std::move(node));
   }
   if (nodes_.empty()) net.fail_section("the cfg has no layers after [net]");
@@ -300,7 +306,90 @@ static size_t port_slot(size_t i, const std::string& type, const std::vector<Por
 
 const Tensor& Network::output(size_t i, const std::string& port) const {
   const Node& n = nodes_.at(i);
-  return n.fout[port_slot(i, n.type, n.ports, port, Kind::Float)];
+  const size_t slot = port_slot(i, n.type, n.ports, port, Kind::Float);
+  check_held(i, slot);
+  return n.fout[slot];
+}
+
+const Tensor& Network::output(size_t i) const {
+  check_held(i, 0);
+  return nodes_[i].fout[0];
+}
+
+void Network::check_held(size_t i, size_t slot) const {
+  MABDET_ASSERT(!nodes_.at(i).pooled[slot], "layer ", i, " [", nodes_[i].type,
+                "]: its output went back to the pool in a lean-memory forward; keep it (set_lean_memory)");
+}
+
+// Turning it on also frees the outputs a forward could pool (the network's build sized every
+// output, and the first forward would otherwise write into each of them): the first forward then
+// allocates only what is live at once, and later ones reuse that.
+void Network::set_lean_memory(bool on, const std::vector<size_t>& keep) {
+  lean_ = on;
+  for (Node& n : nodes_) n.keep = false;
+  for (size_t i : keep) nodes_.at(i).keep = true;
+  // An output no backward reads: its own layer's backward does not (or does not run) and none
+  // of its readers' does.
+  for (Node& n : nodes_)
+    for (size_t k = 0; k < n.fout.size(); ++k)
+      n.unread_back[k] = !(n.needs_grad && n.layer->backward_reads_output());
+  for (const Node& j : nodes_)
+    for (const Ref& r : j.refs)
+      if (r.kind == Kind::Float && r.node >= 0 && j.needs_grad && j.layer->backward_reads_inputs())
+        nodes_[r.node].unread_back[r.slot] = 0;
+  if (!on) return;
+  for (Node& n : nodes_)
+    for (size_t k = 0; k < n.fout.size(); ++k)
+      if (releasable(n, k, false) && !n.pooled[k]) {
+        n.fout[k].take_storage();  // dropped
+        n.pooled[k] = 1;
+      }
+}
+
+// Whether a lean forward hands this output to the pool: not kept, its node read by some layer (a
+// node none of whose outputs is read is a result of the network) and, in training, read by no
+// backward.
+bool Network::releasable(const Node& n, size_t port, bool train) const {
+  return !n.keep && std::any_of(n.last_reader.begin(), n.last_reader.end(), [](int j) { return j >= 0; }) &&
+         (!train || n.unread_back[port]);
+}
+
+void Network::to_pool(Node& n, size_t port) {
+  if (n.pooled[port]) return;  // a layer that reads the same output twice
+  pool_.push_back(n.fout[port].take_storage());
+  n.pooled[port] = 1;
+}
+
+// A tensor of shape s from `pool`: the smallest pooled one that holds s (with `snug`, only one at
+// most twice its size); else the largest one too small, which reshape() grows, so that the pool
+// does not fill with small ones; else a fresh one. Outputs take snug ones: many are held at once,
+// and a bottleneck's narrow convs taking its wide convs' 4x buffers left the next wide output
+// without storage (most of what pooling saves, lost). Gradients are few at once: one buffer per
+// gradient in flight, grown to the largest, is the least memory.
+static Tensor take_from(std::vector<Tensor>& pool, const Shape& s, bool snug) {
+  const size_t want = s.size();
+  size_t fit = pool.size(), small = pool.size();
+  for (size_t j = 0; j < pool.size(); ++j) {
+    const size_t c = pool[j].capacity();
+    const bool fits = c >= want && (!snug || c <= 2 * want + 1024);
+    if (fits && (fit == pool.size() || c < pool[fit].capacity())) fit = j;
+    if (c < want && (small == pool.size() || c > pool[small].capacity())) small = j;
+  }
+  const size_t j = fit < pool.size() ? fit : small;
+  Tensor t;
+  if (j < pool.size()) {
+    t = std::move(pool[j]);
+    pool[j] = std::move(pool.back());
+    pool.pop_back();
+  }
+  t.reshape(s);
+  return t;
+}
+
+void Network::from_pool(Node& n, size_t port, const Shape& s) {
+  if (!n.pooled[port]) return;
+  n.pooled[port] = 0;
+  n.fout[port] = take_from(pool_, s, true);
 }
 
 const IndexTensor& Network::index_output(size_t i, const std::string& port) const {
@@ -327,6 +416,15 @@ const Tensor& Network::forward(Context& ctx, const Tensor& input) {
   in_shape_ = input.shape();
   input_ = &input;
   const float base_scale = ctx.loss_scale;
+  const bool forward_only = lean_ && !ctx.train;
+  const bool was_forward_only = ctx.forward_only;
+  ctx.forward_only = was_forward_only || forward_only;
+  // Every output this forward rewrites is free storage until its layer runs: into the pool, so
+  // that a pass holds at most what is live at once, not what the last pass left where.
+  if (lean_)
+    for (Node& n : nodes_)
+      for (size_t k = 0; k < n.fout.size(); ++k)
+        if (releasable(n, k, false)) to_pool(n, k);
   Inputs in;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
@@ -334,29 +432,57 @@ const Tensor& Network::forward(Context& ctx, const Tensor& input) {
     double t0 = profiling_ ? now_s() : 0;
     ctx.loss_scale = base_scale * n.loss_weight;
     try {
+      // Storage for pooled outputs by the size this forward gives them (port 0's is known now;
+      // the others' layers size them as they go, from their last shape).
+      if (n.pooled[0]) from_pool(n, 0, n.layer->shape_for(in.shapes()));
+      for (size_t k = 1; k < n.fout.size(); ++k) from_pool(n, k, n.fout[k].shape());
       n.layer->run_forward(ctx, in, outputs_of(n));
     } catch (const Error& e) {
       ctx.loss_scale = base_scale;
+      ctx.forward_only = was_forward_only;
       fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): ", e.what());
     } catch (const std::bad_alloc&) {
       ctx.loss_scale = base_scale;
+      ctx.forward_only = was_forward_only;
       fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): out of memory (input ", input.shape().str(), ")");
     }
     ctx.loss_scale = base_scale;
     if (profiling_) fwd_s_[i] += now_s() - t0;
+    if (lean_) release_after(i, ctx.train);
   }
+  ctx.forward_only = was_forward_only;
+  released_ = forward_only;
+  if (!lean_) pool_.clear();
   return nodes_.back().fout[0];
+}
+
+// Once node i has run, its inputs that no later node reads and its own outputs that none reads
+// go to the pool, where releasable.
+void Network::release_after(size_t i, bool train) {
+  Node& n = nodes_[i];
+  for (const Ref& r : n.refs)
+    if (r.kind == Kind::Float && r.node >= 0 && nodes_[r.node].last_reader[r.slot] == int(i) &&
+        releasable(nodes_[r.node], r.slot, train))
+      to_pool(nodes_[r.node], r.slot);
+  for (size_t k = 0; k < n.fout.size(); ++k)
+    if (n.last_reader[k] < 0 && releasable(n, k, train)) to_pool(n, k);
 }
 
 void Network::backward(Context& ctx, const std::function<void(size_t node)>& after_node) {
   MABDET_ASSERT(input_, "backward before forward");
-  for (Node& n : nodes_)
-    if (n.needs_grad)
-      for (size_t k = 0; k < n.fout.size(); ++k) {
-        n.fgrad[k].reshape(n.fout[k].shape());
-        n.fgrad[k].zero();
-      }
-  for (size_t i : sum_outputs_) nodes_[i].fgrad[0].fill(ctx.loss_scale);
+  MABDET_ASSERT(!released_, "backward after a forward-only (lean inference) forward, which kept no activations");
+  // A gradient lives from the backward of the first node (in backward's order) that adds into it
+  // to the backward of its own node, and then goes back to grad_pool_ for the next one: backward
+  // holds the gradients in flight, not one per output. Zeroed when taken, since layers add.
+  auto live = [this](Node& n, size_t k) -> Tensor& {
+    if (!n.grad_live[k]) {
+      n.fgrad[k] = take_from(grad_pool_, n.fout[k].shape(), false);
+      n.fgrad[k].zero();
+      n.grad_live[k] = 1;
+    }
+    return n.fgrad[k];
+  };
+  for (size_t i : sum_outputs_) live(nodes_[i], 0).fill(ctx.loss_scale);
   const float base_scale = ctx.loss_scale;
   Inputs in;
   InputGrads din;
@@ -368,14 +494,18 @@ void Network::backward(Context& ctx, const std::function<void(size_t node)>& aft
     din.clear();
     for (const Ref& r : n.refs)
       if (r.kind == Kind::Float)
-        din.push_back(r.grad && r.node >= 0 && nodes_[r.node].needs_grad ? &nodes_[r.node].fgrad[r.slot] : nullptr);
+        din.push_back(r.grad && r.node >= 0 && nodes_[r.node].needs_grad ? &live(nodes_[r.node], r.slot) : nullptr);
     dout.clear();
-    for (const Tensor& g : n.fgrad) dout.push_back(&g);
+    for (size_t k = 0; k < n.fgrad.size(); ++k) dout.push_back(&live(n, k));
     double t0 = profiling_ ? now_s() : 0;
     ctx.loss_scale = base_scale * n.loss_weight;
     n.layer->run_backward(ctx, in, outputs_of(n), dout, din);
     ctx.loss_scale = base_scale;
     if (profiling_) bwd_s_[i] += now_s() - t0;
+    for (size_t k = 0; k < n.fgrad.size(); ++k) {
+      grad_pool_.push_back(std::move(n.fgrad[k]));
+      n.grad_live[k] = 0;
+    }
     if (after_node) after_node(i);
   }
 }

@@ -1,5 +1,6 @@
 // Host side of tensor memory. CPU buffers are 64-byte aligned for vector loads; CUDA calls live in
 // device.cu (GPU=1 builds) and are reached only through the detail:: functions.
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -8,6 +9,21 @@
 namespace mabdet {
 
 std::string Shape::str() const { return cat(n, "x", c, "x", h, "x", w); }
+
+namespace {
+std::atomic<size_t> g_live{0}, g_peak{0};
+
+void count_alloc(size_t bytes) {
+  const size_t now = g_live.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+  size_t peak = g_peak.load(std::memory_order_relaxed);
+  while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {}
+}
+}  // namespace
+
+TensorBytes host_tensor_bytes() {
+  return {g_live.load(std::memory_order_relaxed), g_peak.load(std::memory_order_relaxed)};
+}
+void reset_host_tensor_peak() { g_peak.store(g_live.load(std::memory_order_relaxed), std::memory_order_relaxed); }
 
 namespace detail {
 size_t checked_size(const Shape& s) {
@@ -21,10 +37,17 @@ size_t checked_size(const Shape& s) {
 
 void* tensor_alloc(Device d, const Shape& s, size_t elem) {
   try {
-    return device_alloc(d, s.size() * elem);
+    void* p = device_alloc(d, s.size() * elem);
+    if (d == Device::CPU) count_alloc(s.size() * elem);
+    return p;
   } catch (const AllocError& e) {
     throw AllocError(cat(e.what(), " for a ", s.str(), " tensor"));
   }
+}
+
+void tensor_free(Device d, void* p, size_t bytes) {
+  if (d == Device::CPU) g_live.fetch_sub(bytes, std::memory_order_relaxed);
+  device_free(d, p);
 }
 
 #ifdef MABDET_GPU

@@ -30,6 +30,12 @@ Detector Detector::from_file(const std::string& cfg_path) {
     fail(cfg_path, ": not a detector cfg (it needs an [rpn] and a [box_predictor] section; see docs/detector.md)");
   for (const Section& s : sections)
     if (s.type() == "box_predictor") d.classes_ = s.has("classes") ? s.get_int("classes") : sections[0].get_int("classes");
+  // detect() reads the box and mask predictors alone and training reads nothing but the losses,
+  // so every forward keeps only what it needs: `detect` and `map` infer with forward-only memory,
+  // and training frees the outputs no backward reads.
+  std::vector<size_t> keep{size_t(d.box_layer_)};
+  if (d.mask_layer_ >= 0) keep.push_back(size_t(d.mask_layer_));
+  d.net_->set_lean_memory(true, keep);
   return d;
 }
 

@@ -16,6 +16,9 @@ class Avgpool : public Layer {
     const Tensor& x = *in[0];  // (N, C, H, W)
     ops::plane_mean(x.device(), x.shape(), x.data(), out.data());
   }
+  bool backward_reads_inputs() const override { return false; }  // their shapes only
+  bool backward_reads_output() const override { return false; }
+
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
     if (din.empty() || !din[0]) return;

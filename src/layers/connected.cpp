@@ -29,7 +29,7 @@ class Connected : public Layer {
 
   void forward(Context& ctx, const Inputs& in, Tensor& out) override {
     const Tensor& x = *in[0];  // (N, C, H, W) read as (N, inputs)
-    Tensor& y = tail_.pre();   // (N, outputs, 1, 1)
+    Tensor& y = tail_.pre(ctx, out);   // (N, outputs, 1, 1)
     ops::gemm(x.device(), false, true, x.n(), outputs_, inputs_, 1.f, x.data(), inputs_, weights_.data(), inputs_,
               0.f, y.data(), outputs_);
     tail_.forward(ctx, out);
@@ -48,6 +48,7 @@ class Connected : public Layer {
   }
 
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
+  bool backward_reads_output() const override { return tail_.act() != ops::Act::Linear; }
   std::vector<State> state() override { return tail_.state(); }
 
   bool fold_norm(Tensor& weights, Tensor& bias) const override {

@@ -60,7 +60,7 @@ class Convolutional : public Layer {
     const Tensor& x = *in[0];  // (N, C, H, W)
     const Device d = x.device();
     const float* w = used_weights(d);  // (F, C/G, kh, kw)
-    Tensor& y = tail_.pre();           // (N, F, OH, OW)
+    Tensor& y = tail_.pre(ctx, out);   // (N, F, OH, OW)
     if (use_dnnl(ctx, d, x.n())) {
       dnnl_.forward(ctx, conv_shape(x.n()), x.data(), w, y.data());
       return tail_.forward(ctx, out);
@@ -107,6 +107,7 @@ class Convolutional : public Layer {
   }
 
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
+  bool backward_reads_output() const override { return tail_.act() != ops::Act::Linear; }
   std::vector<State> state() override { return tail_.state(); }
 
   bool fold_norm(Tensor& weights, Tensor& bias) const override {

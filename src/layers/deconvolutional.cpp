@@ -46,7 +46,7 @@ class Deconvolutional : public Layer {
   void forward(Context& ctx, const Inputs& in, Tensor& out) override {
     const Tensor& x = *in[0];  // (N, Cin, H, W)
     const Device d = x.device();
-    Tensor& y = tail_.pre();   // (N, F, OH, OW)
+    Tensor& y = tail_.pre(ctx, out);   // (N, F, OH, OW)
     if (use_dnnl(ctx, d, x.n())) {
       dnnl_.backward_data(ctx, adjoint(x.n()), weights_.data(), x.data(), y.data(), false);
       return tail_.forward(ctx, out);
@@ -87,6 +87,7 @@ class Deconvolutional : public Layer {
   }
 
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
+  bool backward_reads_output() const override { return tail_.act() != ops::Act::Linear; }
   std::vector<State> state() override { return tail_.state(); }
 
   bool fold_norm(Tensor& weights, Tensor& bias) const override {

@@ -20,19 +20,24 @@ class Maxpool : public Layer {
       fail("maxpool: input ", s.h, "x", s.w, " is smaller than the ", g_.size, "x", g_.size, " window (padding ",
            g_.pad, ")");
     in_ = s;
-    Shape o{s.n, s.c, checked_side(g_.out(s.h), "maxpool"), checked_side(g_.out(s.w), "maxpool")};
-    argmax_.reshape(o);
-    return o;
+    return Shape{s.n, s.c, checked_side(g_.out(s.h), "maxpool"), checked_side(g_.out(s.w), "maxpool")};
   }
 
   void forward(Context& ctx, const Inputs& in, Tensor& out) override {
     const Tensor& x = *in[0];  // (N, C, H, W)
-    ops::maxpool(x.device(), x.shape(), g_, x.data(), out.data(), argmax_.data());
+    // The winners are what backward needs; a forward-only forward has no backward to keep them for.
+    kept_ = !ctx.forward_only;
+    if (kept_) argmax_.reshape(out.shape());
+    ops::maxpool(x.device(), x.shape(), g_, x.data(), out.data(), kept_ ? argmax_.data() : nullptr);
   }
+
+  bool backward_reads_inputs() const override { return false; }  // their shapes only
+  bool backward_reads_output() const override { return false; }
 
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
     if (din.empty() || !din[0]) return;
+    MABDET_ASSERT(kept_, "maxpool: backward after a forward-only forward, which kept no winners");
     ops::maxpool_backward(dout.device(), in_, g_, dout.data(), argmax_.data(), din[0]->data());
   }
 
@@ -40,6 +45,7 @@ class Maxpool : public Layer {
   ops::PoolGeom g_;
   Shape in_;             // the last reshape's input shape
   IndexTensor argmax_;   // (N, C, OH, OW) winning y*W + x in the input plane
+  bool kept_ = false;    // the last forward filled argmax_
 };
 
 }  // namespace

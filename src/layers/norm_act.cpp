@@ -6,36 +6,30 @@ ops::Act read_activation(const Section& sec) {
   return ops::parse_act(sec.get_choice("activation", "linear", {"linear", "relu", "leaky", "logistic"}));
 }
 
-void NormAct::reshape(const Shape& s) {
-  pre_.reshape(s);
-  dpre_.reshape(s);
-  if (act_ != ops::Act::Linear) {
-    normed_.reshape(s);
-    delta_.reshape(s);
-  }
-  norm_->reshape(s);
+Tensor& NormAct::pre(const Context& ctx, Tensor& out) {
+  kept_pre_ = !ctx.forward_only;
+  if (!kept_pre_) return out;
+  pre_.reshape(out.shape());
+  return pre_;
 }
 
 void NormAct::forward(Context& ctx, Tensor& out) {
-  if (act_ == ops::Act::Linear) {
-    norm_->forward(ctx, pre_, out);
-    return;
-  }
-  norm_->forward(ctx, pre_, normed_);
-  ops::copy(out.device(), out.size(), normed_.data(), out.data());
+  norm_->forward(ctx, kept_pre_ ? pre_ : out, out);
   ops::activate(out.device(), act_, out.data(), out.size());
 }
 
+// dL/dnormed = dout * act'(out) goes into the scratch, and the norm's backward then overwrites it
+// with dL/dpre value by value: one transient buffer, nothing zeroed.
 const Tensor& NormAct::backward(Context& ctx, const Tensor& out, const Tensor& dout) {
-  const Tensor* dnormed = &dout;
-  if (act_ != ops::Act::Linear) {
-    ops::copy(dout.device(), dout.size(), dout.data(), delta_.data());
-    ops::activate_backward(dout.device(), act_, out.data(), delta_.data(), delta_.size());
-    dnormed = &delta_;
+  MABDET_ASSERT(kept_pre_, "NormAct: backward after a forward-only forward, which keeps no norm input");
+  Tensor& g = ctx.grad_scratch(dout.shape());  // `out` may hold no storage when the act is linear
+  if (act_ == ops::Act::Linear) {
+    norm_->backward(ctx, pre_, dout, g, false);
+    return g;
   }
-  dpre_.zero();
-  norm_->backward(ctx, pre_, act_ == ops::Act::Linear ? out : normed_, *dnormed, dpre_);
-  return dpre_;
+  ops::activate_backward(dout.device(), act_, out.data(), dout.data(), g.data(), g.size());
+  norm_->backward(ctx, pre_, g, g, false);
+  return g;
 }
 
 bool NormAct::fold(const float* w, int outer, int inner, Tensor& weights, Tensor& bias) const {

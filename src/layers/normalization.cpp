@@ -20,32 +20,27 @@ class NormalizationLayer : public Layer {
     return in[0];
   }
 
+  // No norm reads its own output in backward, so the activation runs on `out` in place.
   void forward(Context& ctx, const Inputs& in, Tensor& out) override {
-    if (act_ == ops::Act::Linear) {
-      norm_->forward(ctx, *in[0], out);
-      return;
-    }
-    // The norm's own output is kept: its backward is entitled to the y of its forward.
-    pre_.reshape(in[0]->shape());
-    norm_->forward(ctx, *in[0], pre_);
-    out.copy_from(pre_);
+    norm_->forward(ctx, *in[0], out);
     ops::activate(out.device(), act_, out.data(), out.size());
   }
 
+  bool backward_reads_output() const override { return act_ != ops::Act::Linear; }
+
+  // dL/dnorm-output lives in the context's transient scratch; where the input needs no gradient
+  // (the norm's params still do) the norm overwrites that scratch with a dL/dx nobody reads.
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout, const InputGrads& din) override {
     const Tensor* dy = &dout;
+    Tensor* g = nullptr;
     if (act_ != ops::Act::Linear) {
-      dpre_.copy_from(dout);
-      ops::activate_backward(dpre_.device(), act_, out.data(), dpre_.data(), dpre_.size());
-      dy = &dpre_;
+      g = &ctx.grad_scratch(out.shape());
+      ops::activate_backward(out.device(), act_, out.data(), dout.data(), g->data(), g->size());
+      dy = g;
     }
-    Tensor* dx = din[0];
-    if (!dx) {  // the input needs no gradient, the norm's params still do
-      dx_scratch_.reshape(in[0]->shape());
-      dx_scratch_.zero();
-      dx = &dx_scratch_;
-    }
-    norm_->backward(ctx, *in[0], act_ == ops::Act::Linear ? out : pre_, *dy, *dx);
+    if (din[0]) return norm_->backward(ctx, *in[0], *dy, *din[0], true);
+    if (!g) g = &ctx.grad_scratch(out.shape());
+    norm_->backward(ctx, *in[0], *dy, *g, false);
   }
 
   std::vector<Param> params() override { return norm_->params(); }
@@ -55,7 +50,6 @@ class NormalizationLayer : public Layer {
   std::unique_ptr<Norm> norm_;
   ops::Act act_;
   int channels_;
-  Tensor pre_, dpre_, dx_scratch_;  // norm output / its gradient (only with an activation); unused dx
 };
 }  // namespace
 

@@ -34,6 +34,9 @@ class Route : public Layer {
     }
   }
 
+  bool backward_reads_inputs() const override { return false; }  // their shapes only
+  bool backward_reads_output() const override { return false; }
+
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
     const size_t per_image = dout.shape().chw();

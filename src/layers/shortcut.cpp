@@ -15,7 +15,6 @@ class Shortcut : public Layer {
   Shape reshape(const std::vector<Shape>& in) override {
     for (size_t i = 1; i < in.size(); ++i)
       if (in[i] != in[0]) fail("shortcut: input shapes differ: ", in[0].str(), " vs ", in[i].str(), " (input ", i, ")");
-    if (act_ != ops::Act::Linear) delta_.reshape(in[0]);
     return in[0];
   }
 
@@ -26,14 +25,17 @@ class Shortcut : public Layer {
     ops::activate(d, act_, out.data(), out.size());
   }
 
+  bool backward_reads_inputs() const override { return false; }
+  bool backward_reads_output() const override { return act_ != ops::Act::Linear; }
+
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
     const Device d = dout.device();
     const float* g = dout.data();  // (N, C, H, W) dL/d(sum)
-    if (act_ != ops::Act::Linear) {
-      ops::copy(d, dout.size(), dout.data(), delta_.data());
-      ops::activate_backward(d, act_, out.data(), delta_.data(), delta_.size());
-      g = delta_.data();
+    if (act_ != ops::Act::Linear) {  // dout * act' in the context's transient scratch
+      Tensor& delta = ctx.grad_scratch(dout.shape());
+      ops::activate_backward(d, act_, out.data(), dout.data(), delta.data(), delta.size());
+      g = delta.data();
     }
     for (Tensor* dx : din)
       if (dx) ops::axpy(d, dout.size(), 1.f, g, dx->data());
@@ -41,7 +43,6 @@ class Shortcut : public Layer {
 
  private:
   ops::Act act_;
-  Tensor delta_;  // (N, C, H, W) dout * act'; only when act != linear
 };
 
 }  // namespace

@@ -39,6 +39,8 @@ class Softmax : public Layer {
     loss_ *= ctx.loss_scale;
   }
 
+  bool backward_reads_inputs() const override { return false; }  // the probabilities (out) suffice
+
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
     if (!has_labels_) fail("softmax: backward needs the labels of the last forward, which had none");

@@ -21,6 +21,9 @@ class Upsample : public Layer {
     const Tensor& x = *in[0];  // (N, C, H, W) -> out (N, C, H*s, W*s)
     ops::upsample_nearest(x.device(), x.shape(), stride_, x.data(), out.data());
   }
+  bool backward_reads_inputs() const override { return false; }  // their shapes only
+  bool backward_reads_output() const override { return false; }
+
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
     if (din.empty() || !din[0]) return;

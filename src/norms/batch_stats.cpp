@@ -52,8 +52,8 @@ void BatchStatsNorm::set_affine(Context&, size_t) {
 //   dx = gamma * r * istd * (dy - mean(dy) - xhat * mean(dy * xhat)),
 //   dgamma = sum dy * (r * xhat + d),  dbeta = sum dy;
 // at inference the statistics are constants and dx = gamma * r * istd * dy.
-void BatchStatsNorm::backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) {
-  if (synced_) return backward_synced(ctx, x, dy, dx);
+void BatchStatsNorm::backward(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) {
+  if (synced_) return backward_synced(ctx, x, dy, dx, accumulate);
   if (x.empty()) return;  // adds zero; the last non-empty forward's statistics stay as they were
   const Shape& s = x.shape();
   const int C = s.c;
@@ -74,8 +74,8 @@ void BatchStatsNorm::backward(Context& ctx, const Tensor& x, const Tensor& y, co
       c_[c] = float(-a * sum_[c] / count - b * mean_[c]);
     }
   }
-  ops::norm_backward_add(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(),
-                         train_ ? b_.data() : nullptr, train_ ? c_.data() : nullptr, dx.data());
+  ops::norm_backward(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), train_ ? b_.data() : nullptr,
+                     train_ ? c_.data() : nullptr, dx.data(), accumulate);
 }
 
 // The forward above with every sum taken over the ranks: the mean from the summed sums and
@@ -116,7 +116,7 @@ void BatchStatsNorm::forward_synced(Context& ctx, const Tensor& x, Tensor& y) {
 
 // bn's backward with sum dy and sum dy (x - mean) over all ranks in dx; dgamma and dbeta take
 // this rank's sums only, since the trainer sums parameter gradients over the ranks afterwards.
-void BatchStatsNorm::backward_synced(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx) {
+void BatchStatsNorm::backward_synced(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) {
   const Shape& s = x.shape();
   const int C = mean_.c();
   const bool has = !x.empty();
@@ -146,7 +146,9 @@ void BatchStatsNorm::backward_synced(Context& ctx, const Tensor& x, const Tensor
     b_[c] = float(b);
     c_[c] = float(-a * red_[size_t(c)] / synced_count_ - b * mean_[c]);
   }
-  if (has) ops::norm_backward_add(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), b_.data(), c_.data(), dx.data());
+  if (has)
+    ops::norm_backward(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), b_.data(), c_.data(), dx.data(),
+                       accumulate);
 }
 
 std::vector<State> BatchStatsNorm::state() {

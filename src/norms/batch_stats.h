@@ -14,7 +14,7 @@ class BatchStatsNorm : public Norm {
  public:
   BatchStatsNorm(int channels, float eps, float momentum);
   void forward(Context& ctx, const Tensor& x, Tensor& y) final;
-  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) final;
+  void backward(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) final;
   std::vector<Param> params() final { return affine_.params(); }
   std::vector<State> state() final;
   bool inference_affine(Tensor& scale, Tensor& shift) const final;
@@ -43,7 +43,7 @@ class BatchStatsNorm : public Norm {
   // sync_bn in training over several ranks; x may be empty (this rank then adds nothing to the
   // sums but still takes part in every all-reduce, or the others would wait for it).
   void forward_synced(Context& ctx, const Tensor& x, Tensor& y);
-  void backward_synced(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx);
+  void backward_synced(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate);
   bool synced_ = false;      // the last forward normalized with statistics over the ranks
   double synced_count_ = 0;  // values per channel over all ranks in that forward
   std::vector<double> red_;  // all-reduce buffer (double: the sums of many ranks' float sums)

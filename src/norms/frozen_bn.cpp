@@ -26,9 +26,9 @@ class FrozenBatchNorm : public Norm {
     ops::norm_affine(x.device(), x.shape(), ops::Per::Channel, x.data(), scale_.data(), shift_.data(), y.data());
   }
   // scale_ is the last forward's (the contract: backward follows the forward it differentiates).
-  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
-    ops::norm_backward_add(dy.device(), dy.shape(), ops::Per::Channel, dy.data(), scale_.data(), nullptr, nullptr,
-                           nullptr, dx.data());
+  void backward(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) override {
+    ops::norm_backward(dy.device(), dy.shape(), ops::Per::Channel, dy.data(), scale_.data(), nullptr, nullptr, nullptr,
+                       dx.data(), accumulate);
   }
   std::vector<State> state() override {
     return {{"norm.gamma", &gamma_, nullptr},

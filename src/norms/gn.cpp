@@ -45,7 +45,7 @@ class GroupNorm : public Norm {
 
   // Per (n, group) with xhat = (x - mean) * rstd and dxhat = dy * gamma[c]:
   //   dx = rstd * (dxhat - mean_group(dxhat) - xhat * mean_group(dxhat * xhat))
-  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
+  void backward(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) override {
     if (x.empty()) return;  // adds zero
     const Shape& s = x.shape();
     const int N = s.n, C = s.c, cg = C / groups_;
@@ -72,8 +72,8 @@ class GroupNorm : public Norm {
           c_[k0 + j] = float(-rstd * sum_dxhat / count - b * mean_[k0 + j]);
         }
       }
-    ops::norm_backward_add(dy.device(), s, ops::Per::Plane, dy.data(), a_.data(), x.data(), b_.data(), c_.data(),
-                           dx.data());
+    ops::norm_backward(dy.device(), s, ops::Per::Plane, dy.data(), a_.data(), x.data(), b_.data(), c_.data(), dx.data(),
+                       accumulate);
   }
 
   std::vector<Param> params() override { return affine_.params(); }

@@ -74,7 +74,7 @@ class Mabn : public Norm {
   //   dx = (g - z * mgz) / s = (gamma r / s) dy - (mgz / s^2) x,
   //   dgamma = sum dy r z = (r / s) sum dy x,  dbeta = sum dy.
   // Inference: y = a x + beta with a = gamma / sqrt(running_var + eps) constant.
-  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
+  void backward(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) override {
     // Adds zero, and writes no buf_gz row: row t % m belongs to the last non-empty forward.
     // Synced: the forward decided for all ranks alike whether this iteration exists.
     if (synced_ && synced_count_ == 0) return;
@@ -109,15 +109,15 @@ class Mabn : public Norm {
         b_[c] = float(-mgz / (double(s_[c]) * s_[c]));
       }
       if (!x.empty())
-        ops::norm_backward_add(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), b_.data(), nullptr,
-                               dx.data());
+        ops::norm_backward(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), b_.data(), nullptr,
+                           dx.data(), accumulate);
     } else {
       for (int c = 0; c < C; ++c) {
         affine_.dgamma[c] += float(dot_[c] / std::sqrt(double(running_var_[c]) + eps_));
         affine_.dbeta[c] += sum_[c];
       }
-      ops::norm_backward_add(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), nullptr, nullptr, nullptr,
-                             dx.data());
+      ops::norm_backward(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), nullptr, nullptr, nullptr, dx.data(),
+                         accumulate);
     }
   }
 

@@ -16,11 +16,12 @@ class NoneNorm : public Norm {
   std::string name() const override { return "none"; }
   void forward(Context& ctx, const Tensor& x, Tensor& y) override {
     if (has_bias_) ops::channel_affine(x.device(), x.shape(), x.data(), nullptr, bias_.data(), y.data());
-    else y.copy_from(x);
+    else if (&y != &x) y.copy_from(x);
   }
-  void backward(Context& ctx, const Tensor& x, const Tensor& y, const Tensor& dy, Tensor& dx) override {
-    ops::axpy(dy.device(), dy.size(), 1.f, dy.data(), dx.data());
+  void backward(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) override {
     if (has_bias_) ops::channel_sum(dy.device(), dy.shape(), dy.data(), dbias_.data(), true);
+    if (accumulate) ops::axpy(dy.device(), dy.size(), 1.f, dy.data(), dx.data());
+    else if (dx.data() != dy.data()) ops::copy(dy.device(), dy.size(), dy.data(), dx.data());
   }
   bool inference_affine(Tensor& scale, Tensor& shift) const override {
     const int C = bias_.c();

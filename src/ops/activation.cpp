@@ -8,7 +8,7 @@
 
 namespace mabdet::ops {
 void activate_cuda(Act a, float* x, size_t n);
-void activate_backward_cuda(Act a, const float* y, float* dy, size_t n);
+void activate_backward_cuda(Act a, const float* y, const float* dy, float* dx, size_t n);
 
 Act parse_act(const std::string& s) {
   if (s == "linear") return Act::Linear;
@@ -38,9 +38,9 @@ void forward_loop(float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] = act_forward(A, x[i]);
 }
 template <Act A>
-void backward_loop(const float* y, float* dy, size_t n) {
+void backward_loop(const float* y, const float* dy, float* dx, size_t n) {
   MABDET_PARALLEL_FOR(n)
-  for (size_t i = 0; i < n; ++i) dy[i] *= act_grad(A, y[i]);
+  for (size_t i = 0; i < n; ++i) dx[i] = dy[i] * act_grad(A, y[i]);
 }
 }  // namespace
 
@@ -55,13 +55,16 @@ void activate(Device d, Act a, float* x, size_t n) {
   }
 }
 
-void activate_backward(Device d, Act a, const float* y, float* dy, size_t n) {
-  if (a == Act::Linear) return;
-  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("activate_backward", activate_backward_cuda(a, y, dy, n));
+void activate_backward(Device d, Act a, const float* y, const float* dy, float* dx, size_t n) {
+  if (a == Act::Linear) {
+    if (dx != dy) copy(d, n, dy, dx);
+    return;
+  }
+  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("activate_backward", activate_backward_cuda(a, y, dy, dx, n));
   switch (a) {
-    case Act::Relu: return backward_loop<Act::Relu>(y, dy, n);
-    case Act::Leaky: return backward_loop<Act::Leaky>(y, dy, n);
-    case Act::Logistic: return backward_loop<Act::Logistic>(y, dy, n);
+    case Act::Relu: return backward_loop<Act::Relu>(y, dy, dx, n);
+    case Act::Leaky: return backward_loop<Act::Leaky>(y, dy, dx, n);
+    case Act::Logistic: return backward_loop<Act::Logistic>(y, dy, dx, n);
     case Act::Linear: return;
   }
 }

@@ -42,9 +42,9 @@ __global__ void act_k(Act a, float* x, size_t n) {
   size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
   if (i < n) x[i] = act_forward(a, x[i]);
 }
-__global__ void act_back_k(Act a, const float* y, float* dy, size_t n) {
+__global__ void act_back_k(Act a, const float* y, const float* dy, float* dx, size_t n) {
   size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
-  if (i < n) dy[i] *= act_grad(a, y[i]);
+  if (i < n) dx[i] = dy[i] * act_grad(a, y[i]);
 }
 __global__ void axpy_k(size_t n, float alpha, const float* x, float* y) {
   size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
@@ -98,9 +98,9 @@ void activate_cuda(Act a, float* x, size_t n) {
   act_k<<<blocks_for(n), 256>>>(a, x, n);
   cuda_check_launch("activate");
 }
-void activate_backward_cuda(Act a, const float* y, float* dy, size_t n) {
+void activate_backward_cuda(Act a, const float* y, const float* dy, float* dx, size_t n) {
   if (!n) return;
-  act_back_k<<<blocks_for(n), 256>>>(a, y, dy, n);
+  act_back_k<<<blocks_for(n), 256>>>(a, y, dy, dx, n);
   cuda_check_launch("activate_backward");
 }
 void axpy_cuda(size_t n, float alpha, const float* x, float* y) {

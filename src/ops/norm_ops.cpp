@@ -11,8 +11,8 @@ void norm_sum_cuda(const Shape& s, Per per, const float* x, float* out);
 void norm_dot_cuda(const Shape& s, Per per, const float* a, const float* b, const float* center, float* out);
 void norm_centered_sumsq_cuda(const Shape& s, Per per, const float* x, const float* center, float* out);
 void norm_affine_cuda(const Shape& s, Per per, const float* x, const float* scale, const float* shift, float* y);
-void norm_backward_add_cuda(const Shape& s, Per per, const float* dy, const float* a, const float* x,
-                            const float* b, const float* c, float* dx);
+void norm_backward_cuda(const Shape& s, Per per, const float* dy, const float* a, const float* x,
+                        const float* b, const float* c, float* dx, bool accumulate);
 
 namespace {
 size_t index_of(const Shape& s, Per per, int n, int c) { return per == Per::Channel ? size_t(c) : size_t(n) * s.c + c; }
@@ -76,10 +76,11 @@ void norm_affine(Device d, const Shape& s, Per per, const float* x, const float*
   }
 }
 
-void norm_backward_add(Device d, const Shape& s, Per per, const float* dy, const float* a, const float* x,
-                       const float* b, const float* c, float* dx) {
-  if (d == Device::CUDA) MABDET_CUDA_OR_FAIL("norm_backward_add", norm_backward_add_cuda(s, per, dy, a, x, b, c, dx));
-  MABDET_ASSERT(!b || x, "norm_backward_add: b needs x");
+void norm_backward(Device d, const Shape& s, Per per, const float* dy, const float* a, const float* x,
+                   const float* b, const float* c, float* dx, bool accumulate) {
+  if (d == Device::CUDA)
+    MABDET_CUDA_OR_FAIL("norm_backward", norm_backward_cuda(s, per, dy, a, x, b, c, dx, accumulate));
+  MABDET_ASSERT(!b || x, "norm_backward: b needs x");
   const size_t hw = s.plane();
   const int64_t planes = int64_t(s.n) * s.c;
   MABDET_PARALLEL_FOR(s.size())
@@ -87,10 +88,16 @@ void norm_backward_add(Device d, const Shape& s, Per per, const float* dy, const
     const int n = int(p / s.c), ch = int(p % s.c);
     const size_t k = index_of(s, per, n, ch), off = size_t(p) * hw;
     const float ak = a[k], bk = b ? b[k] : 0.f, ck = c ? c[k] : 0.f;
-    if (b)
-      for (size_t i = 0; i < hw; ++i) dx[off + i] += ak * dy[off + i] + bk * x[off + i] + ck;
+    float* o = dx + off;
+    const float* g = dy + off;
+    if (b && accumulate)
+      for (size_t i = 0; i < hw; ++i) o[i] += ak * g[i] + bk * x[off + i] + ck;
+    else if (b)
+      for (size_t i = 0; i < hw; ++i) o[i] = ak * g[i] + bk * x[off + i] + ck;
+    else if (accumulate)
+      for (size_t i = 0; i < hw; ++i) o[i] += ak * g[i] + ck;
     else
-      for (size_t i = 0; i < hw; ++i) dx[off + i] += ak * dy[off + i] + ck;
+      for (size_t i = 0; i < hw; ++i) o[i] = ak * g[i] + ck;
   }
 }
 

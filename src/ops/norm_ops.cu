@@ -49,16 +49,14 @@ __global__ void norm_affine_k(Shape s, bool per_plane, const float* x, const flo
   y[i] = x[i] * a + b;
 }
 
-__global__ void norm_backward_add_k(Shape s, bool per_plane, const float* dy, const float* a, const float* x,
-                                    const float* b, const float* c, float* dx, size_t n) {
+__global__ void norm_backward_k(Shape s, bool per_plane, const float* dy, const float* a, const float* x,
+                                const float* b, const float* c, float* dx, bool accumulate, size_t n) {
   const size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x;
   if (i >= n) return;
   const size_t k = coef_index(s, per_plane, i);
   const float ak = a[k], ck = c ? c[k] : 0.f;
-  if (b)
-    dx[i] += ak * dy[i] + b[k] * x[i] + ck;
-  else
-    dx[i] += ak * dy[i] + ck;
+  const float v = b ? ak * dy[i] + b[k] * x[i] + ck : ak * dy[i] + ck;
+  dx[i] = accumulate ? dx[i] + v : v;
 }
 
 template <Red R>
@@ -90,13 +88,13 @@ void norm_affine_cuda(const Shape& s, Per per, const float* x, const float* scal
   cuda_check_launch("norm_affine");
 }
 
-void norm_backward_add_cuda(const Shape& s, Per per, const float* dy, const float* a, const float* x,
-                            const float* b, const float* c, float* dx) {
-  MABDET_ASSERT(!b || x, "norm_backward_add: b needs x");
+void norm_backward_cuda(const Shape& s, Per per, const float* dy, const float* a, const float* x,
+                        const float* b, const float* c, float* dx, bool accumulate) {
+  MABDET_ASSERT(!b || x, "norm_backward: b needs x");
   const size_t n = s.size();
   if (!n) return;
-  norm_backward_add_k<<<blocks_for(n), 256>>>(s, per == Per::Plane, dy, a, x, b, c, dx, n);
-  cuda_check_launch("norm_backward_add");
+  norm_backward_k<<<blocks_for(n), 256>>>(s, per == Per::Plane, dy, a, x, b, c, dx, accumulate, n);
+  cuda_check_launch("norm_backward");
 }
 
 }  // namespace mabdet::ops

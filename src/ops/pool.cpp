@@ -20,7 +20,7 @@ void maxpool(Device d, const Shape& in, const PoolGeom& g, const float* x, float
   for (size_t p = 0; p < size_t(in.n) * in.c; ++p) {
     const float* xp = x + p * H * W;
     float* yp = y + p * oh * ow;
-    int32_t* ip = idx + p * oh * ow;
+    int32_t* ip = idx ? idx + p * oh * ow : nullptr;
     for (int oy = 0; oy < oh; ++oy)
       for (int ox = 0; ox < ow; ++ox) {
         // Clip the window to the image: padding contributes no candidates, so it never wins.
@@ -35,7 +35,7 @@ void maxpool(Device d, const Shape& in, const PoolGeom& g, const float* x, float
               arg = iy * W + ix;
             }
         yp[oy * ow + ox] = best;
-        ip[oy * ow + ox] = arg;
+        if (ip) ip[oy * ow + ox] = arg;
       }
   }
 }

@@ -26,7 +26,7 @@ __global__ void maxpool_k(int H, int W, int oh, int ow, PoolGeom g, const float*
         arg = iy * W + ix;
       }
   y[i] = best;
-  idx[i] = arg;
+  if (idx) idx[i] = arg;
 }
 
 // One thread per input pixel (iy, ix) of plane p: the outputs whose window contains it are
