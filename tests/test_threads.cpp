@@ -94,6 +94,16 @@ TEST_CASE("threads: split host ops are bitwise identical at 1 and 3 threads") {
     same_at_1_and_3(ops::act_name(act), n,
                     [&](float* o) { ops::activate_backward(Device::CPU, act, x.data(), dy.data(), o, n); });
   }
+  same_at_1_and_3("center_rows", n, [&](float* o) { ops::center_rows(Device::CPU, 111, int(n / 111), x.data(), o); });
+  {
+    // The fused centred add is the centring then the add, bit for bit.
+    std::vector<float> g(dy.data(), dy.data() + n), fused(x.data(), x.data() + n), twostep = fused;
+    ops::center_rows_add(Device::CPU, 111, int(n / 111), g.data(), fused.data());
+    std::vector<float> c(n);
+    ops::center_rows(Device::CPU, 111, int(n / 111), dy.data(), c.data());
+    ops::axpy(Device::CPU, n, 1.f, c.data(), twostep.data());
+    CHECK(fused == twostep);
+  }
   const ops::PoolGeom pg{3, 2, 1};
   const Shape ps{s.n, s.c, pg.out(s.h), pg.out(s.w)};
   std::vector<int32_t> idx(ps.size());

@@ -47,6 +47,9 @@ void copy(Device d, size_t n, const float* x, float* y);
 // Layer ops (one file each in src/ops/: rows.cpp, pool.cpp, resample.cpp).
 // y[r,:] = x[r,:] - mean(x[r,:]) for rows x cols row-major; y may equal x (MABN weight centring).
 void center_rows(Device d, int rows, int cols, const float* x, float* y);
+// y[r, :] += x[r, :] - mean(x[r, :]): a centred gradient added in one pass. x may be overwritten
+// (the CUDA path centres it in place first).
+void center_rows_add(Device d, int rows, int cols, float* x, float* y);
 // Softmax of each row into prob; where labels is non-null also loss[r] = -log softmax(x[r])[labels[r]]
 // (via log-sum-exp, so it stays finite when a probability underflows). Labels must be in range.
 void softmax_cross_entropy(Device d, int rows, int cols, const float* x, const int32_t* labels, float* prob,

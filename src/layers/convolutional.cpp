@@ -90,19 +90,19 @@ class Convolutional : public Layer {
     const float* w = centralize_ ? wc_.data() : weights_.data();  // as used by the last forward
     // dL/dW_used accumulates straight into dweights_ unless it must go through the centring first.
     Tensor& dw = centralize_ ? dwc_ : dweights_;  // (F, C/G, kh, kw)
-    if (centralize_) dwc_.zero();
     Tensor* dx = din.empty() ? nullptr : din[0];  // (N, C, H, W)
-    if (use_dnnl(ctx, d, x.n())) {
+    const bool dnnl = use_dnnl(ctx, d, x.n());
+    if (centralize_ && !dnnl) dwc_.zero();  // the reference path's gemms add into it
+    if (dnnl) {
       const ops::ConvShape s = conv_shape(x.n());
-      dnnl_.backward_weights(ctx, s, x.data(), dy.data(), dw.data());
+      dnnl_.backward_weights(ctx, s, x.data(), dy.data(), dw.data(), !centralize_);
       if (dx) dnnl_.backward_data(ctx, s, w, dy.data(), dx->data());
     } else {
       backward_reference(ctx, x, w, dy, dw, dx);
     }
     if (centralize_) {
       // W_used = W - mean(W) is linear with a symmetric projection, so dW = dW_used - mean(dW_used).
-      ops::center_rows(d, filters_, k(), dwc_.data(), dwc_.data());
-      ops::axpy(d, dweights_.size(), 1.f, dwc_.data(), dweights_.data());
+      ops::center_rows_add(d, filters_, k(), dwc_.data(), dweights_.data());
     }
   }
 

@@ -211,14 +211,15 @@ void DnnlConv::backward_data(Context& ctx, const ConvShape& s, const float* w, c
   m.finish(dsrc);
 }
 
-void DnnlConv::backward_weights(Context& ctx, const ConvShape& s, const float* x, const float* dy, float* dw) {
+void DnnlConv::backward_weights(Context& ctx, const ConvShape& s, const float* x, const float* dy, float* dw,
+                                bool accumulate) {
   Impl& m = *impl_;
   m.build(s);
   MABDET_ASSERT(m.ok, "DnnlConv::backward_weights: no oneDNN convolution for this shape");
   m.ensure_bwd_w();
   Impl::Operand src{m.bwd_w_pd.src_desc(), m.user_x, const_cast<float*>(x), false, {}};
   Impl::Operand ddst{m.bwd_w_pd.diff_dst_desc(), m.user_y, const_cast<float*>(dy), false, {}};
-  Impl::Operand dwei{m.bwd_w_pd.diff_weights_desc(), m.user_w, dw, true, {}};
+  Impl::Operand dwei{m.bwd_w_pd.diff_weights_desc(), m.user_w, dw, accumulate, {}};
   m.bind(ctx, {&src, &ddst}, dwei);
   m.bwd_w.execute(m.strm, {{DNNL_ARG_SRC, src.mem}, {DNNL_ARG_DIFF_DST, ddst.mem}, {DNNL_ARG_DIFF_WEIGHTS, dwei.mem}});
   m.finish(dwei);
@@ -238,7 +239,7 @@ void DnnlConv::forward(Context&, const ConvShape&, const float*, const float*, f
 void DnnlConv::backward_data(Context&, const ConvShape&, const float*, const float*, float*, bool) {
   fail("DnnlConv: this mabdet was built without oneDNN (DNNL=1)");
 }
-void DnnlConv::backward_weights(Context&, const ConvShape&, const float*, const float*, float*) {
+void DnnlConv::backward_weights(Context&, const ConvShape&, const float*, const float*, float*, bool) {
   fail("DnnlConv: this mabdet was built without oneDNN (DNNL=1)");
 }
 

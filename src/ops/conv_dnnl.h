@@ -47,8 +47,9 @@ class DnnlConv {
   // which is also a transposed convolution's forward).
   void backward_data(Context& ctx, const ConvShape& s, const float* w, const float* dy, float* dx,
                      bool accumulate = true);
-  // dw += dL/dw from x and dy, accumulated.
-  void backward_weights(Context& ctx, const ConvShape& s, const float* x, const float* dy, float* dw);
+  // dw += dL/dw from x and dy (dw = dL/dw without accumulate).
+  void backward_weights(Context& ctx, const ConvShape& s, const float* x, const float* dy, float* dw,
+                        bool accumulate = true);
 
  private:
   struct Impl;

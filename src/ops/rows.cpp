@@ -26,6 +26,20 @@ void center_rows(Device d, int rows, int cols, const float* x, float* y) {
   }
 }
 
+void center_rows_add(Device d, int rows, int cols, float* x, float* y) {
+  if (d == Device::CUDA) {
+    center_rows(d, rows, cols, x, x);
+    return axpy(d, size_t(rows) * cols, 1.f, x, y);
+  }
+  MABDET_PARALLEL_FOR(size_t(rows) * cols)
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + size_t(r) * cols;
+    float* yr = y + size_t(r) * cols;
+    const float mean = float(detail::sum_double(size_t(cols), [&](size_t i) { return double(xr[i]); }) / cols);
+    for (int i = 0; i < cols; ++i) yr[i] += xr[i] - mean;
+  }
+}
+
 void softmax_cross_entropy(Device d, int rows, int cols, const float* x, const int32_t* labels, float* prob,
                            float* loss) {
   if (d == Device::CUDA)
