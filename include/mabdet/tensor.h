@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "mabdet/error.h"
 
@@ -103,8 +104,7 @@ class TensorT {
   // null until a reshape() needs room. How a network frees an output whose shape backward checks.
   TensorT take_storage() {
     MABDET_ASSERT(!view_, "a view has no storage of its own");
-    TensorT t;
-    t.swap(*this);
+    TensorT t(std::move(*this));  // leaves this empty
     shape_ = t.shape_;
     dev_ = t.dev_;
     return t;
