@@ -8,11 +8,10 @@ Usage: /usr/bin/python3 bench/torch_fpn.py [--height 800 --width 1344 --iters K 
 """
 import argparse
 import os
-import resource
-import time
 
 import torch
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
+from torch_timing import report_step_time
 
 
 def main():
@@ -32,14 +31,7 @@ def main():
         net.zero_grad(set_to_none=False)
         sum(o.sum() for o in net(x).values()).backward()
 
-    step()
-    t0 = time.perf_counter()
-    for _ in range(a.iters):
-        step()
-    ms = (time.perf_counter() - t0) / a.iters * 1e3
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"torch ms per forward+backward: {ms:.2f} (threads {torch.get_num_threads()}, torch {torch.__version__}), "
-          f"peak RSS {peak:.0f} MB")
+    report_step_time(step, a.iters)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,11 @@ Usage: /usr/bin/python3 bench/torch_net.py CFG --batch N --size S --iters K [--t
 """
 import argparse
 import os
-import resource
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch_timing import report_step_time
 
 
 def parse(path):
@@ -123,14 +122,7 @@ def main():
         net.zero_grad(set_to_none=False)
         F.cross_entropy(net(x), y).backward()
 
-    step()
-    t0 = time.perf_counter()
-    for _ in range(a.iters):
-        step()
-    ms = (time.perf_counter() - t0) / a.iters * 1e3
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(f"torch ms per forward+backward: {ms:.2f} (threads {torch.get_num_threads()}, torch {torch.__version__}), "
-          f"peak RSS {peak:.0f} MB")
+    report_step_time(step, a.iters)
 
 
 if __name__ == "__main__":

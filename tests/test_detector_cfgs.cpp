@@ -9,6 +9,7 @@
 #include <regex>
 #include <sstream>
 
+#include "batch_util.h"
 #include "mabdet/detector.h"
 
 using namespace mabdet;
@@ -33,23 +34,7 @@ void synthetic_batch(Batch& b, int n, int size) {
   Rng rng(3);
   b.images.reshape(n, 3, size, size);
   for (size_t i = 0; i < b.images.size(); ++i) b.images[i] = float(rng.uniform(-1, 1));
-  b.meta.assign(size_t(n), {});
-  b.targets.assign(size_t(n), {});
-  for (int i = 0; i < n; ++i) {
-    b.meta[size_t(i)].plan = ResizePlan{size, size, size, size, 1.f, 1.f, false};
-    Targets& t = b.targets[size_t(i)];
-    if (i == 1) continue;  // an image without ground truth is normal
-    t.boxes = {10, 12, 60, 70, 80, 20, 150, 90};
-    t.labels = {0, 3};
-    t.ann_ids = {1, 2};
-    for (int k = 0; k < 2; ++k) {
-      GtMask m;
-      m.kind = GtMask::Kind::Polygons;
-      const float* bx = t.boxes.data() + k * 4;
-      m.polygons = {{bx[0], bx[1], bx[2], bx[1], bx[2], bx[3]}};
-      t.masks.push_back(m);
-    }
-  }
+  test::two_box_targets(b, n, size, 1);  // image 1 without ground truth, which is normal
 }
 }  // namespace
 

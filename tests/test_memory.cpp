@@ -8,6 +8,7 @@
 #include <regex>
 #include <sstream>
 
+#include "batch_util.h"
 #include "layer_util.h"
 #include "test_util.h"
 #include "mabdet/detector.h"
@@ -248,22 +249,7 @@ Detector small_detector() {
 Batch image_batch(int n) {
   Batch b;
   b.images = random_tensor({n, 3, 160, 160}, 6, -2.f, 2.f);
-  b.meta.assign(size_t(n), {});
-  b.targets.assign(size_t(n), {});
-  for (int i = 0; i < n; ++i) {
-    b.meta[size_t(i)].plan = ResizePlan{160, 160, 160, 160, 1.f, 1.f, false};
-    Targets& t = b.targets[size_t(i)];
-    t.boxes = {10, 12, 60, 70, 80, 20, 150, 90};
-    t.labels = {0, 3};
-    t.ann_ids = {1, 2};
-    for (int k = 0; k < 2; ++k) {
-      GtMask m;
-      m.kind = GtMask::Kind::Polygons;
-      const float* bx = t.boxes.data() + k * 4;
-      m.polygons = {{bx[0], bx[1], bx[2], bx[1], bx[2], bx[3]}};
-      t.masks.push_back(m);
-    }
-  }
+  test::two_box_targets(b, n, 160);
   return b;
 }
 
