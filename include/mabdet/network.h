@@ -61,7 +61,9 @@ class Network {
   // right after its last reader's forward, and the forward is forward-only: its layers see
   // ctx.forward_only and keep nothing for a backward, and backward() fails after it. In training
   // it is the same for the outputs no backward reads (Layer::backward_reads_*: a linear conv's
-  // output once the residual add has read it); their shapes stay. The outputs of the layers in
+  // output once the residual add has read it); their shapes stay. Backward then frees each
+  // layer's outputs once its own backward is done (a second backward() of one forward fails).
+  // The outputs of the layers in
   // `keep` and of layers nothing reads survive every forward; output() of any other layer fails
   // after a forward that freed it. Turning it on frees the outputs the build sized. Off by
   // default, so that every output stays readable.
@@ -141,7 +143,7 @@ class Network {
   std::vector<size_t> sum_outputs_;
   bool profiling_ = false;
   bool lean_ = false;
-  bool released_ = false;     // the last forward was forward-only
+  bool released_ = false;     // no activations held: the last forward was forward-only, or a lean backward followed it
   std::vector<Tensor> pool_;  // storage of released outputs, taken again by later ones
   std::vector<Tensor> grad_pool_;  // storage of finished gradients, taken by the next ones
   std::vector<double> fwd_s_, bwd_s_;

@@ -470,10 +470,19 @@ void Network::release_after(size_t i, bool train) {
 
 void Network::backward(Context& ctx, const std::function<void(size_t node)>& after_node) {
   MABDET_ASSERT(input_, "backward before forward");
-  MABDET_ASSERT(!released_, "backward after a forward-only (lean inference) forward, which kept no activations");
+  MABDET_ASSERT(!released_, "backward after a forward-only (lean inference) forward or a second lean-memory backward of one "
+                            "forward: the activations are gone");
   // A gradient lives from the backward of the first node (in backward's order) that adds into it
   // to the backward of its own node, and then goes back to grad_pool_ for the next one: backward
   // holds the gradients in flight, not one per output. Zeroed when taken, since layers add.
+  // Lean memory: the outputs' free storage (pool_) is what gradients take first, and once node i's
+  // backward is done its own outputs are dead (every reader comes later in the forward, so its
+  // backward ran already): they join the pool as torch frees saved tensors, and backward's peak
+  // is no longer every activation plus every gradient buffer.
+  if (lean_) {
+    for (Tensor& t : pool_) grad_pool_.push_back(std::move(t));
+    pool_.clear();
+  }
   auto live = [this](Node& n, size_t k) -> Tensor& {
     if (!n.grad_live[k]) {
       n.fgrad[k] = take_from(grad_pool_, n.fout[k].shape(), false);
@@ -505,8 +514,17 @@ void Network::backward(Context& ctx, const std::function<void(size_t node)>& aft
     for (size_t k = 0; k < n.fgrad.size(); ++k) {
       grad_pool_.push_back(std::move(n.fgrad[k]));
       n.grad_live[k] = 0;
+      if (lean_ && releasable(n, k, false) && !n.pooled[k]) {
+        grad_pool_.push_back(n.fout[k].take_storage());
+        n.pooled[k] = 1;
+      }
     }
     if (after_node) after_node(i);
+  }
+  if (lean_) {  // the next forward's outputs take it back
+    for (Tensor& t : grad_pool_) pool_.push_back(std::move(t));
+    grad_pool_.clear();
+    released_ = true;
   }
 }
 
