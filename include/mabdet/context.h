@@ -50,6 +50,16 @@ struct Context {
     }
     return ws_.data();
   }
+  // A layer's transformed weights within one call (MABN's centred weights and their gradient),
+  // apart from the workspace, which the conv fills while it reads them. One buffer for every
+  // layer instead of two weight-sized copies per layer: it stays in cache from the centring to the
+  // conv that reads it. Contents do not survive from one call to the next.
+  float* weight_scratch(size_t floats) {
+    if (wsc_.device() != device || wsc_.size() < floats) {
+      wsc_ = Tensor(Shape{1, int((floats + 1023) / 1024), 1024, 1}, device);
+    }
+    return wsc_.data();
+  }
   // A transient gradient for one layer's backward (NormAct's dL/dpre, shortcut's dL/dsum): one
   // tensor shared by all layers instead of one output-sized buffer each, apart from the workspace
   // because the conv's backward fills the workspace with columns while it reads dL/dpre. Valid
@@ -61,7 +71,7 @@ struct Context {
   }
 
  private:
-  Tensor ws_, gs_;
+  Tensor ws_, gs_, wsc_;
 };
 
 }  // namespace mabdet

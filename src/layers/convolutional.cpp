@@ -27,10 +27,6 @@ class Convolutional : public Layer {
         geom_{in_c / groups, 0, 0, kh, kw, stride, stride, pad, pad, dilation, dilation},
         tail_(std::move(tail)) {
     init_weights(weights_, dweights_, Shape{filters, in_c / groups, kh, kw}, double(in_c / groups) * kh * kw, init, rng);
-    if (centralize_) {
-      wc_.reshape(weights_.shape());
-      dwc_.reshape(weights_.shape());
-    }
   }
 
   std::string type() const override { return "convolutional"; }
@@ -59,7 +55,7 @@ class Convolutional : public Layer {
   void forward(Context& ctx, const Inputs& in, Tensor& out) override {
     const Tensor& x = *in[0];  // (N, C, H, W)
     const Device d = x.device();
-    const float* w = used_weights(d);  // (F, C/G, kh, kw)
+    const float* w = used_weights(ctx);  // (F, C/G, kh, kw)
     Tensor& y = tail_.pre(ctx, out);   // (N, F, OH, OW)
     if (use_dnnl(ctx, d, x.n())) {
       dnnl_.forward(ctx, conv_shape(x.n()), x.data(), w, y.data());
@@ -87,23 +83,25 @@ class Convolutional : public Layer {
     const Tensor& x = *in[0];  // (N, C, H, W)
     const Device d = x.device();
     const Tensor& dy = tail_.backward(ctx, out, dout);  // (N, F, OH, OW)
-    const float* w = centralize_ ? wc_.data() : weights_.data();  // as used by the last forward
-    // dL/dW_used accumulates straight into dweights_ unless it must go through the centring first.
-    Tensor& dw = centralize_ ? dwc_ : dweights_;  // (F, C/G, kh, kw)
+    // dL/dW_used accumulates straight into dweights_ unless it must go through the centring first;
+    // then it goes into the weight scratch, beside the centred weights (recomputed: the same
+    // values the forward used, since the weights have not changed since).
+    const size_t nw = weights_.size();
+    float* dw = centralize_ ? ctx.weight_scratch(2 * nw) + nw : dweights_.data();  // (F, C/G, kh, kw)
     Tensor* dx = din.empty() ? nullptr : din[0];  // (N, C, H, W)
-    const bool dnnl = use_dnnl(ctx, d, x.n());
-    if (centralize_ && !dnnl) dwc_.zero();  // the reference path's gemms add into it
-    if (dnnl) {
+    // W_used = W - mean(W) is linear with a symmetric projection, so dW = dW_used - mean(dW_used).
+    auto centred_grad_to_dweights = [&] { ops::center_rows_add(d, filters_, k(), dw, dweights_.data()); };
+    if (use_dnnl(ctx, d, x.n())) {
       const ops::ConvShape s = conv_shape(x.n());
-      dnnl_.backward_weights(ctx, s, x.data(), dy.data(), dw.data(), !centralize_);
-      if (dx) dnnl_.backward_data(ctx, s, w, dy.data(), dx->data());
-    } else {
-      backward_reference(ctx, x, w, dy, dw, dx);
+      dnnl_.backward_weights(ctx, s, x.data(), dy.data(), dw, !centralize_);
+      if (centralize_) centred_grad_to_dweights();
+      if (dx) dnnl_.backward_data(ctx, s, used_weights(ctx), dy.data(), dx->data());
+      return;
     }
-    if (centralize_) {
-      // W_used = W - mean(W) is linear with a symmetric projection, so dW = dW_used - mean(dW_used).
-      ops::center_rows_add(d, filters_, k(), dwc_.data(), dweights_.data());
-    }
+    const float* w = used_weights(ctx);
+    if (centralize_) detail::device_zero(d, dw, nw * sizeof(float));  // the reference path's gemms add into it
+    backward_reference(ctx, x, w, dy, dw, dx);
+    if (centralize_) centred_grad_to_dweights();
   }
 
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
@@ -132,7 +130,7 @@ class Convolutional : public Layer {
             geom_.pad_h, geom_.pad_w, geom_.dil_h, geom_.dil_w, groups_};
   }
 
-  void backward_reference(Context& ctx, const Tensor& x, const float* w, const Tensor& dy, Tensor& dw, Tensor* dx) {
+  void backward_reference(Context& ctx, const Tensor& x, const float* w, const Tensor& dy, float* dw, Tensor* dx) {
     const Device d = x.device();
     const int fg = filters_ / groups_, K = k(), ohw = out_plane(), hw = geom_.height * geom_.width;
     const int B = images_per_gemm(d, x.n());
@@ -143,7 +141,7 @@ class Convolutional : public Layer {
         const float* xg = x.data() + in_offset(n, g);
         const float* dyg = dy.data() + out_offset(n, g);
         const float* wg = w + size_t(g) * fg * K;
-        float* dwg = dw.data() + size_t(g) * fg * K;
+        float* dwg = dw + size_t(g) * fg * K;
         if (col) ops::im2col(d, geom_, xg, col);
         ops::gemm(d, false, true, fg, K, ohw, 1.f, dyg, ohw, col ? col : xg, ohw, 1.f, dwg, K);
         if (!dx) continue;
@@ -180,7 +178,7 @@ class Convolutional : public Layer {
     }
   }
 
-  void backward_batched(Context& ctx, const Tensor& x, const float* w, const Tensor& dy, Tensor& dw, Tensor* dx, int B) {
+  void backward_batched(Context& ctx, const Tensor& x, const float* w, const Tensor& dy, float* dw, Tensor* dx, int B) {
     const int K = k(), ohw = out_plane(), F = filters_;
     float* col = ctx.workspace((size_t(K) + F) * B * ohw);
     float* dyb = col + size_t(K) * B * ohw;
@@ -191,7 +189,7 @@ class Convolutional : public Layer {
           std::copy_n(dy.data() + out_offset(n0 + j, 0) + size_t(f) * ohw, ohw, dyb + size_t(f) * ld + size_t(j) * ohw);
         ops::im2col_ld(Device::CPU, geom_, x.data() + in_offset(n0 + j, 0), col + size_t(j) * ohw, ld);
       }
-      ops::gemm(Device::CPU, false, true, F, K, ld, 1.f, dyb, ld, col, ld, 1.f, dw.data(), K);
+      ops::gemm(Device::CPU, false, true, F, K, ld, 1.f, dyb, ld, col, ld, 1.f, dw, K);
       if (!dx) continue;
       ops::gemm(Device::CPU, true, false, K, ld, F, 1.f, w, K, dyb, ld, 0.f, col, ld);
       for (int j = 0; j < b; ++j)
@@ -211,10 +209,12 @@ class Convolutional : public Layer {
   size_t out_offset(int n, int g) const {
     return (size_t(n) * filters_ + size_t(g) * (filters_ / groups_)) * out_plane();
   }
-  const float* used_weights(Device d) {
+  // The weights the conv uses: centred into the first half of the weight scratch (MABN).
+  const float* used_weights(Context& ctx) {
     if (!centralize_) return weights_.data();
-    ops::center_rows(d, filters_, k(), weights_.data(), wc_.data());
-    return wc_.data();
+    float* wc = ctx.weight_scratch(2 * weights_.size());
+    ops::center_rows(weights_.device(), filters_, k(), weights_.data(), wc);
+    return wc;
   }
 
   int in_c_, filters_, groups_;
@@ -223,7 +223,6 @@ class Convolutional : public Layer {
   NormAct tail_;
   ops::DnnlConv dnnl_;         // its primitives for the last shape
   Tensor weights_, dweights_;  // (F, C/G, kh, kw)
-  Tensor wc_, dwc_;            // (F, C/G, kh, kw) centred weights and dL/d(centred); centralize=1 only
 };
 
 }  // namespace
