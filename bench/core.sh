@@ -36,7 +36,7 @@ echo "threads $threads; $("$BIN" bench cfg/resnet14_bn2.cfg --iters 1 -threads "
 printf "%-36s %10s %10s %7s %9s %9s %7s\n" "network (input)" "mabdet ms" "torch ms" ratio "mabdet MB" "torch MB" ratio
 net cfg/resnet50.cfg 2 224 3 "ResNet-50 (2x3x224x224)"
 net cfg/resnet14_bn2.cfg 2 32 50 "ResNet-14 w16 (2x3x32x32)"
-net cfg/resnet14_bn32.cfg 32 32 10 "ResNet-14 w16 (32x3x32x32)"
+net cfg/resnet14_bn32.cfg 32 32 20 "ResNet-14 w16 (32x3x32x32)"
 row "ResNet-50-FPN backbone (1x3x800x1344)" \
   "mabdet cfg/r50_fpn_backbone.cfg --iters 1 --sum p2,p3,p4,p5,p6" \
   "/usr/bin/python3 bench/torch_fpn.py --iters 1 --threads $threads"
