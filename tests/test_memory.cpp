@@ -303,3 +303,28 @@ TEST_CASE("memory: a detector's forward-only inference returns the same detectio
   all.detect(cb, one, db);
   check_same(da, db);
 }
+
+TEST_CASE("memory: inference drops the parameter gradients, and a later backward brings them back zeroed") {
+  ChainRun r;
+  Network kept = chain(), dropped = chain();
+  size_t grad_bytes = 0;
+  for (const Param& p : dropped.params()) grad_bytes += p.grad->size() * sizeof(float);
+  REQUIRE(grad_bytes > 0);
+  const size_t before = live();
+  dropped.drop_param_grads();
+  CHECK(before - live() == grad_bytes);
+  dropped.zero_grads();  // no storage to zero: must not touch it
+  for (Network* n : {&kept, &dropped}) n->forward(r.ctx, r.x);
+  r.ctx.train = true;
+  for (Network* n : {&kept, &dropped}) {
+    n->forward(r.ctx, r.x);
+    n->backward(r.ctx);
+  }
+  const std::vector<Param> pa = kept.params(), pb = dropped.params();
+  REQUIRE(pa.size() == pb.size());
+  for (size_t k = 0; k < pa.size(); ++k) {
+    REQUIRE(pb[k].grad->capacity() >= pb[k].grad->size());
+    for (size_t i = 0; i < pa[k].grad->size(); ++i)
+      if ((*pa[k].grad)[i] != (*pb[k].grad)[i]) FAIL_CHECK(pa[k].name << "[" << i << "] differs");
+  }
+}

@@ -68,6 +68,9 @@ class Network {
   // after a forward that freed it. Turning it on frees the outputs the build sized. Off by
   // default, so that every output stays readable.
   void set_lean_memory(bool on, const std::vector<size_t>& keep = {});
+  // Frees every parameter gradient (an inference-only caller: detect, map): they are training
+  // buffers. A later backward() allocates them again, zeroed.
+  void drop_param_grads();
   // Backpropagates from the loss layers of the last forward, adding into every param grad;
   // layers that nothing trainable depends on are skipped.
   // after_node(i), when given, runs once node i's backward is done (in backward's order, last
@@ -143,6 +146,7 @@ class Network {
   std::vector<size_t> sum_outputs_;
   bool profiling_ = false;
   bool lean_ = false;
+  bool grads_dropped_ = false;  // drop_param_grads() ran and no backward has allocated them since
   bool released_ = false;     // no activations held: the last forward was forward-only, or a lean backward followed it
   std::vector<Tensor> pool_;  // storage of released outputs, taken again by later ones
   std::vector<Tensor> grad_pool_;  // storage of finished gradients, taken by the next ones

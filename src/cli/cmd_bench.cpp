@@ -68,6 +68,7 @@ int bench(const Args& a) {
   int classes = int(net.output().shape().chw());
   for (int i = 0; i < batch; ++i) labels[i] = rng.randint(std::max(1, classes));
   net.set_lean_memory(true);  // it reads the last output alone
+  if (inference) net.drop_param_grads();
   reset_host_tensor_peak();  // the passes' peak, not the build's (it sizes outputs lean memory frees)
   auto pass = [&] {
     net.forward(ctx, input);

@@ -84,6 +84,7 @@ int detbench(const Args& a) {
   if (train)
     std::printf("train: %.3f s per iteration (%d images %dx%d), loss %.4f, peak RSS %.0f MB, tensors %.0f MB\n",
                 train_s / iters, N, pad(S), pad(S), net.loss(), peak_rss_mb(), peak_tensor_mb());
+  if (!train) net.drop_param_grads();  // what `detect` holds
   reset_host_tensor_peak();
   Batch tb;
   synthetic(tb, 1, pad(TH), pad(TW), false, rng);

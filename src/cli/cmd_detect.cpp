@@ -48,6 +48,7 @@ int detect(const Args& a) {
   if (pos.size() < 3) fail(usage);
   Detector det = Detector::from_file(pos[0]);
   load_weights(pos[1], det.net(), nullptr);
+  det.net().drop_param_grads();  // inference alone: no training buffers
   const std::vector<std::string> images = detect::expand_image_args({pos.begin() + 2, pos.end()});
   // Class names and COCO ids: from a .data file when given, else "class K" and K + 1.
   std::vector<std::string> names;

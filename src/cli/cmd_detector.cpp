@@ -83,6 +83,7 @@ int map(const Args& a) {
   if (df.val_json.empty()) fail(pos[1], ": no val split (val_json= and val_images=) to evaluate");
   Detector det = Detector::from_file(pos[0]);
   load_weights(pos[2], det.net(), nullptr);
+  det.net().drop_param_grads();  // inference alone: no training buffers
   CocoDataset val = load_split(df, "val", false);
   if (val.num_classes() != det.classes())
     fail(pos[0], ": classes=", det.classes(), " but ", val.json_path, " has ", val.num_classes(), " categories");

@@ -468,7 +468,23 @@ void Network::release_after(size_t i, bool train) {
     if (n.last_reader[k] < 0 && releasable(n, k, train)) to_pool(n, k);
 }
 
+void Network::drop_param_grads() {
+  for (Node& n : nodes_)
+    for (Param& p : n.layer->params())
+      if (!p.grad->is_view() && p.grad->capacity()) p.grad->take_storage();
+  grads_dropped_ = true;
+}
+
 void Network::backward(Context& ctx, const std::function<void(size_t node)>& after_node) {
+  if (grads_dropped_) {
+    for (Node& n : nodes_)
+      for (Param& p : n.layer->params())
+        if (p.grad->capacity() < p.grad->size()) {
+          p.grad->reshape(p.grad->shape());  // allocates
+          p.grad->zero();
+        }
+    grads_dropped_ = false;
+  }
   MABDET_ASSERT(input_, "backward before forward");
   MABDET_ASSERT(!released_, "backward after a forward-only (lean inference) forward or a second lean-memory backward of one "
                             "forward: the activations are gone");
@@ -561,7 +577,8 @@ double Network::loss() const {
 
 void Network::zero_grads() {
   for (size_t i = 0; i < nodes_.size(); ++i)
-    for (Param& p : saved_params(i)) p.grad->zero();
+    for (Param& p : saved_params(i))
+      if (p.grad->capacity() >= p.grad->size()) p.grad->zero();  // dropped ones are allocated zeroed
 }
 
 std::vector<Param> Network::saved_params(size_t i) {
