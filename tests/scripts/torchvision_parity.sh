@@ -32,7 +32,12 @@ convert "$d/model.pth" "$d/model.weights" --cfg "$d/tv.cfg"
 # One forward gives the stages and the results json (`detect -thresh 0 -out` writes the same).
 fc=$("$BIN" layout "$d/tv.cfg" | awk -F'\t' '$2 == "box_predictor" {print $1 - 1; exit}')
 "$BIN" dump "$d/tv.cfg" "$d/model.weights" "$d/image.png" "$d/dump" --layers rpn,$fc,box,mask -out "$d/det.json" > /dev/null
-$PY scripts/compare_torchvision.py maskrcnn "$d/ref.npz" "$d/det.json" "$d/dump" --fc-layer $fc --top 20
+# Under `make sanitize` the build is generic -O1 (no -march=native): on an AVX2 host its rounding
+# changes which of this random model's near-tied detections survive (it did so before and after
+# the same change alike), so the last two stages are reported there, not failed on; every stage
+# still runs under the sanitizers, and the optimized build of `make test` checks them all.
+advisory=""; [ -z "${MABDET_ASAN:-}" ] || advisory="--advisory detections,masks"
+$PY scripts/compare_torchvision.py maskrcnn "$d/ref.npz" "$d/det.json" "$d/dump" --fc-layer $fc --top 20 $advisory
 rm -f "$d/model.pth" "$d/model.weights"
 
 # The classifier.
