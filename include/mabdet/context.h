@@ -44,22 +44,12 @@ struct Context {
 
   // Scratch memory shared by all layers (im2col columns, temporaries). Contents do not survive
   // from one call to the next; it grows to the largest request and is then reused.
-  float* workspace(size_t floats) {
-    if (ws_.device() != device || ws_.size() < floats) {
-      ws_ = Tensor(Shape{1, int((floats + 1023) / 1024), 1024, 1}, device);
-    }
-    return ws_.data();
-  }
+  float* workspace(size_t floats) { return grown(ws_, floats); }
   // A layer's transformed weights within one call (MABN's centred weights and their gradient),
   // apart from the workspace, which the conv fills while it reads them. One buffer for every
   // layer instead of two weight-sized copies per layer: it stays in cache from the centring to the
   // conv that reads it. Contents do not survive from one call to the next.
-  float* weight_scratch(size_t floats) {
-    if (wsc_.device() != device || wsc_.size() < floats) {
-      wsc_ = Tensor(Shape{1, int((floats + 1023) / 1024), 1024, 1}, device);
-    }
-    return wsc_.data();
-  }
+  float* weight_scratch(size_t floats) { return grown(wsc_, floats); }
   // A transient gradient for one layer's backward (NormAct's dL/dpre, shortcut's dL/dsum): one
   // tensor shared by all layers instead of one output-sized buffer each, apart from the workspace
   // because the conv's backward fills the workspace with columns while it reads dL/dpre. Valid
@@ -71,6 +61,11 @@ struct Context {
   }
 
  private:
+  // t on this context's device with room for `floats` (grows only; contents undefined).
+  float* grown(Tensor& t, size_t floats) {
+    if (t.device() != device || t.size() < floats) t = Tensor(Shape{1, int((floats + 1023) / 1024), 1024, 1}, device);
+    return t.data();
+  }
   Tensor ws_, gs_, wsc_;
 };
 
