@@ -122,7 +122,10 @@ class Convolutional : public Layer {
  private:
   bool use_dnnl(const Context& ctx, Device d, int n) {
     if (d != Device::CPU || n == 0 || ctx.conv == ConvPath::Reference) return false;
-    if (ctx.conv == ConvPath::Auto && !ops::dnnl_pays(geom_.kh * geom_.kw, geom_.stride_h * geom_.stride_w > 1, n, out_plane())) return false;
+    const int ka = geom_.kh * geom_.kw;
+    const double macs = double(n) * out_plane() * ka * in_c_ * filters_ / groups_;
+    if (ctx.conv == ConvPath::Auto && !ops::dnnl_pays(ka, geom_.stride_h * geom_.stride_w > 1, n, out_plane(), macs))
+      return false;
     return dnnl_.supports(conv_shape(n));
   }
   ops::ConvShape conv_shape(int n) const {

@@ -101,8 +101,9 @@ class Deconvolutional : public Layer {
     if (d != Device::CPU || n == 0 || ctx.conv == ConvPath::Reference) return false;
     // Auto: the conv rule, judged on the larger side (our output, the adjoint conv's input).
     const bool strided = geom_.stride_h * geom_.stride_w > 1;
-    if (ctx.conv == ConvPath::Auto && !ops::dnnl_pays(geom_.kh * geom_.kw, strided, n, geom_.height * geom_.width))
-      return false;
+    const int ka = geom_.kh * geom_.kw, plane = geom_.height * geom_.width;
+    const double macs = double(n) * plane * ka * in_c_ * filters_;  // on the larger side, as above
+    if (ctx.conv == ConvPath::Auto && !ops::dnnl_pays(ka, strided, n, plane, macs)) return false;
     return dnnl_.supports(adjoint(n));
   }
   // The convolution this layer transposes: from our output (F channels) to our input (Cin).

@@ -36,9 +36,24 @@ bool ConvShape::operator==(const ConvShape& o) const {
   return std::memcmp(this, &o, sizeof(ConvShape)) == 0;
 }
 
+bool dnnl_pays(int kernel_area, bool strided, int images, int plane, double macs) {
+  if (dnnl_avx512()) return kernel_area > 1 || macs >= 4.0 * (1 << 20);
+  if (kernel_area > 1 && plane >= 14 * 14) return true;
+  return (kernel_area > 1 || strided) && int64_t(images) * plane >= 2048;
+}
+
 #ifdef MABDET_DNNL
 
 bool dnnl_built() { return true; }
+
+bool dnnl_avx512() {
+  static const bool wide = [] {
+    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+    const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+    return (isa & avx512) == avx512;  // the ISA values are nested bit sets
+  }();
+  return wide;
+}
 
 namespace {
 using dnnl::memory;
@@ -228,6 +243,7 @@ void DnnlConv::backward_weights(Context& ctx, const ConvShape& s, const float* x
 #else  // built without oneDNN: no layer constructs a DnnlConv path (ctx.conv is Reference)
 
 bool dnnl_built() { return false; }
+bool dnnl_avx512() { return false; }
 
 struct DnnlConv::Impl {};
 DnnlConv::DnnlConv() = default;

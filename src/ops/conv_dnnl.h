@@ -22,16 +22,20 @@ struct ConvShape {
 // True where this build has oneDNN; which path a layer takes is ctx.conv (Context).
 bool dnnl_built();
 
-// ConvPath::Auto's rule, from per-layer times of `mabdet bench` (docs/layers.md). ResNet-50 at 2
-// images: oneDNN is 25-40% faster on convs with a spatial kernel over maps of 14x14 and more, and
-// slower on 1x1 convs and on 7x7 maps, where the reorders to and from its blocked layouts outweigh
-// the kernel. ResNet-14 at 32 images of 8x8..32x32: faster on every conv (2-2.5x on 3x3), since
-// the reorders then carry a whole batch. Unstrided 1x1 convs keep the reference path's single gemm
-// over the input itself.
-inline bool dnnl_pays(int kernel_area, bool strided, int images, int plane) {
-  if (kernel_area > 1 && plane >= 14 * 14) return true;
-  return (kernel_area > 1 || strided) && int64_t(images) * plane >= 2048;
-}
+// ConvPath::Auto's rule, from per-layer times of `mabdet bench` (docs/layers.md). They depend on
+// the vector width oneDNN runs at (its effective ISA, which DNNL_MAX_CPU_ISA may lower):
+// - AVX-512: oneDNN was faster on every ResNet-50 conv at 2 images, 1x1 ones included (all convs
+//   189 against 233 ms per step at 2 threads), and slower only on 1x1 convs of a few hundred
+//   thousand multiply-adds (ResNet-14 at 2 images), so it takes every conv but 1x1 ones under 4M.
+// - AVX2: on ResNet-50 at 2 images it is 25-40% faster on convs with a spatial kernel over maps of
+//   14x14 and more, and slower on 1x1 convs and on 7x7 maps, where the reorders to and from its
+//   blocked layouts outweigh the kernel; on batches of small maps (ResNet-14 at 32 images, RoI
+//   heads) it is faster on every conv but the unstrided 1x1, which keeps the reference path's
+//   single gemm over the input itself.
+// macs: the forward's multiply-adds (images x output plane x kernel x in x out channels / groups).
+bool dnnl_pays(int kernel_area, bool strided, int images, int plane, double macs);
+// True when oneDNN runs AVX-512 (or wider) kernels on this machine.
+bool dnnl_avx512();
 
 class DnnlConv {
  public:
