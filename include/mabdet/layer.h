@@ -59,7 +59,15 @@ class Inputs {
  private:
   std::vector<const Tensor*> f_;
 };
-using InputGrads = std::vector<Tensor*>;  // one per Float input; null: that input needs no gradient
+// One per Float input; null: that input needs no gradient. A layer adds into din[k], except where
+// fresh(k): then din[k] was just taken for this backward, holds stale values, and the layer writes
+// it instead (a network hands fresh gradients only to layers whose writes_fresh_grads() is true,
+// which saves zeroing a gradient that is about to be overwritten).
+struct InputGrads : std::vector<Tensor*> {
+  using std::vector<Tensor*>::vector;
+  std::vector<char> fresh_at;  // fresh_at[k] != 0: din[k] is fresh; shorter (or empty): the rest are not
+  bool fresh(size_t k) const { return k < fresh_at.size() && fresh_at[k]; }
+};
 
 // Where a layer writes: one tensor per port, Float ports in f (f[0] = port 0), Index ports in
 // index, each in ports() order.
@@ -116,6 +124,9 @@ class Layer {
   // unless a layer says otherwise.
   virtual bool backward_reads_inputs() const { return true; }
   virtual bool backward_reads_output() const { return true; }
+  // True for a layer whose backward writes din[k] wherever din.fresh(k) (InputGrads); the others
+  // are always handed zeroed gradients to add into.
+  virtual bool writes_fresh_grads() const { return false; }
 
   virtual std::vector<Param> params() { return {}; }
   virtual std::vector<State> state() { return {}; }

@@ -499,10 +499,12 @@ void Network::backward(Context& ctx, const std::function<void(size_t node)>& aft
     for (Tensor& t : pool_) grad_pool_.push_back(std::move(t));
     pool_.clear();
   }
-  auto live = [this](Node& n, size_t k) -> Tensor& {
+  // zero = false: the caller's layer writes the gradient (writes_fresh_grads), so the zeroing of
+  // a gradient taken here is skipped.
+  auto live = [this](Node& n, size_t k, bool zero = true) -> Tensor& {
     if (!n.grad_live[k]) {
       n.fgrad[k] = take_from(grad_pool_, n.fout[k].shape(), false);
-      n.fgrad[k].zero();
+      if (zero) n.fgrad[k].zero();
       n.grad_live[k] = 1;
     }
     return n.fgrad[k];
@@ -517,9 +519,25 @@ void Network::backward(Context& ctx, const std::function<void(size_t node)>& aft
     if (!n.needs_grad) continue;
     gather(n, in);
     din.clear();
-    for (const Ref& r : n.refs)
-      if (r.kind == Kind::Float)
-        din.push_back(r.grad && r.node >= 0 && nodes_[r.node].needs_grad ? &live(nodes_[r.node], r.slot) : nullptr);
+    din.fresh_at.clear();
+    const bool writes = n.layer->writes_fresh_grads();
+    for (const Ref& r : n.refs) {
+      if (r.kind != Kind::Float) continue;
+      if (!(r.grad && r.node >= 0 && nodes_[r.node].needs_grad)) {
+        din.push_back(nullptr);
+        din.fresh_at.push_back(0);
+        continue;
+      }
+      Node& src = nodes_[r.node];
+      // Fresh: taken now, for a layer that writes it, and read by this layer once only (a second
+      // use of the same input would then have to know which of its writes came first).
+      const bool fresh = writes && !src.grad_live[r.slot] &&
+                         std::count_if(n.refs.begin(), n.refs.end(), [&](const Ref& o) {
+                           return o.kind == Kind::Float && o.node == r.node && o.slot == r.slot;
+                         }) == 1;
+      din.push_back(&live(src, r.slot, !fresh));
+      din.fresh_at.push_back(fresh);
+    }
     dout.clear();
     for (size_t k = 0; k < n.fgrad.size(); ++k) dout.push_back(&live(n, k));
     double t0 = profiling_ ? now_s() : 0;

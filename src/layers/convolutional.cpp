@@ -78,6 +78,8 @@ class Convolutional : public Layer {
     tail_.forward(ctx, out);
   }
 
+  bool writes_fresh_grads() const override { return true; }
+
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
     const Tensor& x = *in[0];  // (N, C, H, W)
@@ -95,9 +97,10 @@ class Convolutional : public Layer {
       const ops::ConvShape s = conv_shape(x.n());
       dnnl_.backward_weights(ctx, s, x.data(), dy.data(), dw, !centralize_);
       if (centralize_) centred_grad_to_dweights();
-      if (dx) dnnl_.backward_data(ctx, s, used_weights(ctx), dy.data(), dx->data());
+      if (dx) dnnl_.backward_data(ctx, s, used_weights(ctx), dy.data(), dx->data(), !din.fresh(0));
       return;
     }
+    if (dx && din.fresh(0)) dx->zero();  // the reference path's col2im adds
     const float* w = used_weights(ctx);
     if (centralize_) detail::device_zero(d, dw, nw * sizeof(float));  // the reference path's gemms add into it
     backward_reference(ctx, x, w, dy, dw, dx);

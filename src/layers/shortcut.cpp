@@ -27,6 +27,7 @@ class Shortcut : public Layer {
 
   bool backward_reads_inputs() const override { return false; }
   bool backward_reads_output() const override { return act_ != ops::Act::Linear; }
+  bool writes_fresh_grads() const override { return true; }
 
   void backward(Context& ctx, const Inputs& in, const Tensor& out, const Tensor& dout,
                 const InputGrads& din) override {
@@ -37,8 +38,11 @@ class Shortcut : public Layer {
       ops::activate_backward(d, act_, out.data(), dout.data(), delta.data(), delta.size());
       g = delta.data();
     }
-    for (Tensor* dx : din)
-      if (dx) ops::axpy(d, dout.size(), 1.f, g, dx->data());
+    for (size_t k = 0; k < din.size(); ++k) {
+      if (!din[k]) continue;
+      if (din.fresh(k)) ops::copy(d, dout.size(), g, din[k]->data());
+      else ops::axpy(d, dout.size(), 1.f, g, din[k]->data());
+    }
   }
 
  private:
