@@ -10,6 +10,7 @@
 
 #include "layer_util.h"
 #include "mabdet/network.h"
+#include "network_gradcheck.h"
 #include "ops/conv_dnnl.h"
 
 using namespace mabdet;
@@ -119,23 +120,5 @@ output=3
   IndexTensor labels(2, 1);
   labels[0] = 1;
   labels[1] = 2;
-  Context ctx;
-  ctx.train = true;
-  ctx.labels = &labels;
-  Tensor loss(1, 1), dloss(1, 1);
-  GradCheck g;
-  g.out = &loss;
-  g.dout = &dloss;
-  g.forward = [&] {
-    net.forward(ctx, x);
-    loss[0] = float(net.loss());
-  };
-  g.backward = [&] {
-    ctx.loss_scale = dloss[0];
-    net.backward(ctx);
-    ctx.loss_scale = 1.f;
-  };
-  for (Param& p : net.params()) g.probes.push_back({p.name, p.value, p.grad});
-  g.state = net.state();
-  CHECK(gradcheck(g, 9, 12) < 1e-2);
+  CHECK(network_gradcheck(net, x, labels, 9, 12) < 1e-2);
 }

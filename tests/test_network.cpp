@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "gradcheck.h"
+#include "network_gradcheck.h"
 #include "mabdet/network.h"
 #include "mabdet/sgd.h"
 #include "test_util.h"
@@ -100,26 +101,7 @@ TEST_CASE("whole-network gradient: backward through every layer matches finite d
   IndexTensor labels(2, 1);
   labels[0] = 1;
   labels[1] = 4;
-  Context ctx;
-  ctx.train = true;
-  ctx.labels = &labels;
-  Tensor loss(1, 1), dloss(1, 1), dx(x.shape());
-  test::GradCheck g;
-  g.out = &loss;
-  g.dout = &dloss;
-  g.forward = [&] {
-    net.forward(ctx, x);
-    loss[0] = float(net.loss());
-  };
-  g.backward = [&] {
-    // The loss layer is terminal: scale its gradient by dL/dloss through loss_scale.
-    ctx.loss_scale = dloss[0];
-    net.backward(ctx);
-    ctx.loss_scale = 1.f;
-  };
-  for (Param& p : net.params()) g.probes.push_back({p.name, p.value, p.grad});
-  g.state = net.state();
-  CHECK(test::gradcheck(g, 9, 12) < 1e-2);
+  CHECK(test::network_gradcheck(net, x, labels, 9, 12) < 1e-2);
 }
 
 TEST_CASE("learning rate schedule: burn_in ramp then steps") {
