@@ -12,7 +12,7 @@
 # WEIGHT_INIT=torch (or he_normal) adds that weight_init= to every run's [net] (docs/layers.md), in
 # build/detclaim_winit_VALUE/ with its log docs/detection_claim_winit_VALUE.log.
 # Usage: scripts/detection_claim.sh [-o LOG] [SETUP:SEEDS ...]
-#   default: bn8:1 bn2:1 mabn2:1,2 gn2:1 brn2:1 bn8:2 bn2:2. STEPS (default 1500) sets the run
+#   default: bn8:1 bn2:1 mabn2:1,2 gn2:1 brn2:1 bn8:2 bn2:2. STEPS (default 2000, as the cfgs) sets the run
 #   length; lr drops x0.1 at 73% and 90% of it. Per-run logs in build/detclaim/SETUP_sSEED/;
 #   a run whose log already has its AP is not run again, so the script resumes. The summary goes
 #   to stdout and to LOG (default docs/detection_claim.log).
@@ -23,7 +23,7 @@ log=docs/detection_claim.log
 if [ "${1:-}" = "-o" ]; then log=$2; shift 2; fi
 specs=("$@")
 [ ${#specs[@]} -gt 0 ] || specs=(bn8:1 bn2:1 mabn2:1,2 gn2:1 brn2:1 bn8:2 bn2:2)
-STEPS=${STEPS:-1500}
+STEPS=${STEPS:-2000}
 INIT=${INIT:-cfg}
 out=build/detclaim
 data=$out/shapes160

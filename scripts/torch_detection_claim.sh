@@ -7,16 +7,17 @@
 # cfg/mask_rcnn_small_mabn2.cfg), one thread per run, two runs at a time; `mabdet cocoeval` scores
 # the results.
 # Usage: scripts/torch_detection_claim.sh [SETUP:SEED ...]   (SETUP bn8, bn2 or mabn2; default
-#   bn8:1 bn2:1; STEPS, default 1200, as detection_claim.sh). Per-run logs and results in
-#   build/tvref/SETUP_sSEED/; a run that has its results already is not run again. 40 minutes per
-#   run on the shared 2-core machine (mabn2 ~15% more: 12.7 against bn2's 14.5 img/s in a 20-step
-#   run; its norm layers are Python autograd Functions).
+#   bn8:1 bn2:1; STEPS, default 2000, as detection_claim.sh). Per-run logs and results in
+#   build/tvref/SETUP_sSEED/; a run that has its results already is not run again. 2000 steps took
+#   35 minutes per run on the 2-core AVX-512 machine, two at a time beside other jobs (mabn2 ~15%
+#   more: 12.7 against bn2's 14.5 img/s in a 20-step run; its norm layers are Python autograd
+#   Functions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${MABDET:-./mabdet}
 specs=("$@")
 [ ${#specs[@]} -gt 0 ] || specs=(bn8:1 bn2:1)
-STEPS=${STEPS:-1200}
+STEPS=${STEPS:-2000}
 data=build/detclaim/shapes160
 [ -f "$data/shapes.data" ] || "$BIN" gendata "$data" --train 3000 --val 500 --size 160 --seed 1 > /dev/null
 gt=$data/annotations/instances_val.json
