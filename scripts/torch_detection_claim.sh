@@ -9,7 +9,7 @@
 # Usage: scripts/torch_detection_claim.sh [SETUP:SEED ...]   (SETUP bn8, bn2 or mabn2; default
 #   bn8:1 bn2:1; STEPS, default 2000, as detection_claim.sh). Per-run logs and results in
 #   build/tvref/SETUP_sSEED/; a run that has its results already is not run again. 2000 steps took
-#   35 minutes per run on the 2-core AVX-512 machine, two at a time beside other jobs (mabn2 ~15%
+#   14 minutes per run on the 2-core AVX-512 machine, two at a time beside a CI run (mabn2 ~15%
 #   more: 12.7 against bn2's 14.5 img/s in a 20-step run; its norm layers are Python autograd
 #   Functions).
 set -euo pipefail
