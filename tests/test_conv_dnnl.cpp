@@ -76,6 +76,10 @@ const Case kCases[] = {
     {"[convolutional]\nfilters=3\nsize=2\nstride=2\n", {2, 3, 6, 6}},
     {"[deconvolutional]\nfilters=8\nsize=2\nstride=2\npad=0\nactivation=relu\n", {6, 16, 7, 7}},  // mask head
     {"[deconvolutional]\nfilters=4\nsize=3\nstride=2\npad=1\n", {2, 5, 5, 6}},
+    // ResNet-14's small maps, which oneDNN takes with AVX-512 kernels (ops::dnnl_pays)
+    {"[convolutional]\nfilters=64\nsize=3\npad=1\nnorm=bn\nactivation=relu\n", {8, 64, 8, 8}},
+    {"[convolutional]\nfilters=64\nsize=3\nstride=2\npad=1\nnorm=bn\n", {2, 32, 16, 16}},
+    {"[convolutional]\nfilters=32\nsize=1\nstride=2\nnorm=bn\n", {2, 16, 32, 32}},
 };
 
 }  // namespace
