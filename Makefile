@@ -1,5 +1,7 @@
 # mabdet: one flat Makefile, darknet style.
 #   make [GPU=0|1] [MPI=0|1] [OPENCV=0|1] [OPENMP=0|1] [DNNL=0|1] [DEBUG=0|1]   -> ./mabdet and libmabdet.a
+#        GPU=1 also takes CUDNN=0|1 (default 1) and ARCH="sm_80 sm_90" (the GPUs to compile for:
+#        nothing is probed, so a machine without a GPU builds it too); MARCH is the host's -march.
 #   make test    builds and runs the test suite (doctest + reference scripts; the multi-process
 #                cases with an MPI build of mabdet: ./mabdet itself with MPI=1, else
 #                BUILD/mabdet-mpi when mpicxx exists)
@@ -16,7 +18,9 @@ DEBUG  ?= 0
 FUZZ   ?= 0
 # oneDNN (Debian: libdnnl-dev) runs host convolutions; on by default where its header is installed.
 DNNL   ?= $(if $(wildcard /usr/include/dnnl.hpp),1,0)
-ARCH   ?= -march=native
+MARCH  ?= -march=native
+ARCH   ?= sm_80 sm_90
+CUDNN  ?= $(GPU)
 BUILD  ?= build
 
 CXX  ?= g++
@@ -34,7 +38,7 @@ else ifeq ($(DEBUG),1)
   CXXFLAGS += $(DEBUG_OPT) -g $(SAN_FLAGS)
   LDFLAGS  += $(SAN_FLAGS)
 else
-  CXXFLAGS += -O3 $(ARCH) -g1
+  CXXFLAGS += -O3 $(MARCH) -g1
 endif
 ifeq ($(OPENMP),1)
   CXXFLAGS += -fopenmp
@@ -73,8 +77,17 @@ CU_SRCS  :=
 ifeq ($(GPU),1)
   CUDA_HOME ?= /usr/local/cuda
   CXXFLAGS += -DMABDET_GPU -I$(CUDA_HOME)/include
-  NVFLAGS  := -std=c++17 -O3 -Iinclude -Isrc -DMABDET_GPU -arch=sm_90 -Xcompiler -fPIC -MMD -MP
+  # Machine code for each of ARCH, and PTX of the newest for GPUs after it. No FMA contraction,
+  # as g++ in ISO -std=c++17 mode on the host: the shared MABDET_HD bodies then round alike.
+  NV_GENCODE := $(foreach a,$(ARCH),-gencode arch=compute_$(a:sm_%=%),code=$(a)) \
+                -gencode arch=compute_$(lastword $(ARCH:sm_%=%)),code=compute_$(lastword $(ARCH:sm_%=%))
+  NVFLAGS  := -std=c++17 -O3 -Iinclude -Isrc -DMABDET_GPU $(NV_GENCODE) --fmad=false -Xcompiler -fPIC -MMD -MP
   LDLIBS   += -L$(CUDA_HOME)/lib64 -lcudart -lcublas
+  ifeq ($(CUDNN),1)
+    CXXFLAGS += -DMABDET_CUDNN
+    NVFLAGS  += -DMABDET_CUDNN
+    LDLIBS   += -lcudnn
+  endif
   CU_SRCS  := $(shell find src -name '*.cu' | sort)
 endif
 
@@ -177,7 +190,7 @@ sanitize:
 # prebuilt decoders carry no coverage instrumentation, so the image target fuzzes stb_image.
 FUZZ_CXX ?= clang++
 fuzz:
-	$(MAKE) FUZZ=1 OPENMP=0 OPENCV=0 ARCH= CXX=$(FUZZ_CXX) BUILD=build-fuzz fuzz-targets
+	$(MAKE) FUZZ=1 OPENMP=0 OPENCV=0 MARCH= CXX=$(FUZZ_CXX) BUILD=build-fuzz fuzz-targets
 fuzz-targets: $(FUZZ_SRCS:fuzz/%.cpp=$(BUILD)/%)
 $(BUILD)/fuzz_%: fuzz/fuzz_%.cpp fuzz/fuzz_util.h $(LIB)
 	$(CXX) $(CXXFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS)

@@ -130,6 +130,10 @@ class Layer {
 
   virtual std::vector<Param> params() { return {}; }
   virtual std::vector<State> state() { return {}; }
+  // Moves everything the layer holds to device d (Network::to): params, their gradients, state
+  // and scratch. This default moves params() and state(); a layer with other buffers overrides
+  // it (and calls it). A layer that runs on the host only fails for Device::CUDA, naming itself.
+  virtual void to(Device d);
   // The inference form of a weighted layer whose norm is affine at inference (bn, frozen_bn, brn,
   // mabn, a bias): the weights as its forward uses them (centred when centralize=1) with the norm's
   // per-channel scale multiplied in, into `weights` (the layer's weight shape), and the shift into
@@ -143,6 +147,10 @@ class Layer {
     if (!is_loss()) return {};
     return {LossTerm{type(), loss()}};
   }
+
+ protected:
+  // to() of a layer that runs on the host only: fails for any other device.
+  void host_only(Device d) const;
 
  private:
   std::vector<Shape> in_shapes_;   // Float input shapes of the last reshape()

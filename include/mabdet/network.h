@@ -102,6 +102,12 @@ class Network {
   std::vector<State> saved_state(size_t i);
   std::vector<State> state();
   void print_table(std::FILE* f) const;
+  // Moves the network to device d: every layer's params, gradients, state and buffers and every
+  // activation; shared params are shared again on d. The network is built on the host (weight
+  // init, loaded checkpoints), then moved; a layer that runs on the host only fails for CUDA,
+  // naming its cfg line (and leaves the network unusable). Inputs to forward() must then live on d.
+  void to(Device d);
+  Device device() const { return device_; }
 
  private:
   struct Ref {
@@ -115,6 +121,7 @@ class Network {
     std::vector<Port> ports;
     std::vector<Ref> refs;
     std::string name, type, shares;  // shares: name of the layer whose params this one uses
+    bool share_stats = false;        // share_stats=1: its norm statistics are the owner's too
     int line = 0;
     bool frozen = false, needs_grad = false;
     float lr_mult = 1.f, decay_mult = 1.f, loss_weight = 1.f;
@@ -138,8 +145,10 @@ class Network {
   void release_after(size_t i, bool train);
   bool releasable(const Node& n, size_t port, bool train) const;
   void check_held(size_t i, size_t slot) const;
+  void link_shared(Node& node, const Node& owner);  // node's params (and stats) become owner's
 
   NetConfig cfg_;
+  Device device_ = Device::CPU;
   std::vector<Node> nodes_;
   Shape in_shape_{};
   const Tensor* input_ = nullptr;

@@ -27,6 +27,8 @@ class Norm {
   virtual void backward(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) = 0;
   virtual std::vector<Param> params() { return {}; }
   virtual std::vector<State> state() { return {}; }
+  // Moves every tensor the norm holds (params, gradients, state, scratch) to device d.
+  virtual void to(Device d) = 0;
   // Whether a conv feeding this norm centres its filters unless the cfg says otherwise (MABN: yes).
   virtual bool default_centralize() const { return false; }
   // Inference as a per-channel affine map: fills scale and shift (1 x C each) such that the

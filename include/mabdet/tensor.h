@@ -13,6 +13,7 @@
 namespace mabdet {
 
 enum class Device : uint8_t { CPU, CUDA };
+inline const char* device_name(Device d) { return d == Device::CPU ? "the CPU" : "the GPU"; }
 
 struct Shape {
   int n = 0, c = 0, h = 1, w = 1;
@@ -75,7 +76,11 @@ class TensorT {
   void reshape(int n, int c, int h = 1, int w = 1) { reshape(Shape{n, c, h, w}); }
   void zero() { if (size()) detail::device_zero(dev_, data_, size() * sizeof(T)); }
   void fill(T v) {
-    MABDET_ASSERT(dev_ == Device::CPU);
+    if (dev_ != Device::CPU) {  // rare (constants, loss seeds): filled on the host, then copied
+      TensorT h(shape_);
+      h.fill(v);
+      return copy_from(h);
+    }
     for (size_t i = 0; i < size(); ++i) data_[i] = v;
   }
   // Same shape and contents as src (any device to this tensor's device).
@@ -100,6 +105,22 @@ class TensorT {
     view_ = true;
   }
   bool is_view() const { return view_; }
+  // This tensor on device d from now on: the contents (and shape) move there, and later growth
+  // allocates there. A view lets go of its owner's storage (data() null, shape kept): whoever
+  // made it a view shares again once the owner has moved (Network::to does).
+  void to(Device d) {
+    if (d == dev_) return;
+    if (view_) {
+      data_ = nullptr;
+      cap_ = 0;
+      view_ = false;
+    } else if (data_) {
+      TensorT t(shape_, d);
+      detail::device_copy(t.data_, d, data_, dev_, size() * sizeof(T));
+      *this = std::move(t);
+    }
+    dev_ = d;
+  }
   // Moves the storage into the returned tensor (same shape) and keeps the shape alone: data() is
   // null until a reshape() needs room. How a network frees an output whose shape backward checks.
   TensorT take_storage() {
@@ -148,6 +169,12 @@ class TensorT {
   Device dev_ = Device::CPU;
   bool view_ = false;  // storage belongs to another tensor
 };
+
+// t.to(d) for each of ts: how a layer or norm moves the buffers it holds.
+template <class... Ts>
+void to_device(Device d, Ts&... ts) {
+  (ts.to(d), ...);
+}
 
 using Tensor = TensorT<float>;
 using IndexTensor = TensorT<int32_t>;  // matches, labels, image index of each RoI

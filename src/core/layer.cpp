@@ -59,3 +59,16 @@ void Layer::run_backward(Context& ctx, const Inputs& in, const Tensor& out, cons
 }
 
 }  // namespace mabdet
+
+namespace mabdet {
+void Layer::host_only(Device d) const {
+  if (d != Device::CPU)
+    fail("[", type(), "] runs on the host only so far (the detector's layers are not built for the GPU yet): use -cpu");
+}
+
+void Layer::to(Device d) {
+  for (Param& p : params()) to_device(d, *p.value, *p.grad);
+  for (State& s : state())
+    if (s.tensor) s.tensor->to(d);
+}
+}  // namespace mabdet

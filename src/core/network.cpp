@@ -161,13 +161,10 @@ void Network::share_params(const Section& s, Node& node) {
     s.fail_key("share", cat(owner, " (cfg line ", o->line, ") differs: ", what, "; shared layers need the same keys"));
   };
   if (mine.size() != theirs.size()) mismatch(cat(theirs.size(), " params vs ", mine.size()));
-  for (size_t k = 0; k < mine.size(); ++k) {
+  for (size_t k = 0; k < mine.size(); ++k)
     if (mine[k].name != theirs[k].name || mine[k].value->shape() != theirs[k].value->shape())
       mismatch(cat("'", theirs[k].name, "' ", theirs[k].value->shape().str(), " vs '", mine[k].name, "' ",
                    mine[k].value->shape().str()));
-    mine[k].value->share_storage_of(*theirs[k].value);
-    mine[k].grad->share_storage_of(*theirs[k].grad);
-  }
   if (stats) {
     std::vector<State> ms = node.layer->state(), ts = o->layer->state();
     if (ms.size() != ts.size()) mismatch("state");
@@ -175,10 +172,44 @@ void Network::share_params(const Section& s, Node& node) {
       if (ms[k].counter || ts[k].counter)
         s.fail_key("share_stats", cat("'", ms[k].name, "' counts this layer's own forwards; this norm keeps per-layer statistics (share_stats=0)"));
       if (ms[k].name != ts[k].name || ms[k].tensor->shape() != ts[k].tensor->shape()) mismatch(cat("'", ts[k].name, "'"));
-      ms[k].tensor->share_storage_of(*ts[k].tensor);
     }
   }
+  node.share_stats = stats;
+  link_shared(node, *o);
   node.shares = owner;
+}
+
+void Network::link_shared(Node& node, const Node& owner) {
+  std::vector<Param> mine = node.layer->params(), theirs = owner.layer->params();
+  for (size_t k = 0; k < mine.size(); ++k) {
+    mine[k].value->share_storage_of(*theirs[k].value);
+    mine[k].grad->share_storage_of(*theirs[k].grad);
+  }
+  if (!node.share_stats) return;
+  std::vector<State> ms = node.layer->state(), ts = owner.layer->state();
+  for (size_t k = 0; k < ms.size(); ++k) ms[k].tensor->share_storage_of(*ts[k].tensor);
+}
+
+void Network::to(Device d) {
+  if (d == device_) return;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    Node& n = nodes_[i];
+    try {
+      n.layer->to(d);
+    } catch (const Error& e) {
+      fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): ", e.what());
+    }
+    for (Tensor& t : n.fout) t.to(d);
+    for (Tensor& t : n.fgrad) t.to(d);
+    for (IndexTensor& t : n.iout) t.to(d);
+  }
+  for (Node& n : nodes_)
+    if (!n.shares.empty())
+      for (const Node& o : nodes_)
+        if (o.name == n.shares) link_shared(n, o);
+  pool_.clear();
+  grad_pool_.clear();
+  device_ = d;
 }
 
 // Detectron2's FREEZE_AT over a flat cfg: the stage ends are the layers named stem, res2, res3, ...
@@ -366,7 +397,7 @@ void Network::to_pool(Node& n, size_t port) {
 // and a bottleneck's narrow convs taking its wide convs' 4x buffers left the next wide output
 // without storage (most of what pooling saves, lost). Gradients are few at once: one buffer per
 // gradient in flight, grown to the largest, is the least memory.
-static Tensor take_from(std::vector<Tensor>& pool, const Shape& s, bool snug) {
+static Tensor take_from(std::vector<Tensor>& pool, const Shape& s, bool snug, Device d) {
   const size_t want = s.size();
   size_t fit = pool.size(), small = pool.size();
   for (size_t j = 0; j < pool.size(); ++j) {
@@ -376,7 +407,7 @@ static Tensor take_from(std::vector<Tensor>& pool, const Shape& s, bool snug) {
     if (c < want && (small == pool.size() || c > pool[small].capacity())) small = j;
   }
   const size_t j = fit < pool.size() ? fit : small;
-  Tensor t;
+  Tensor t(Shape{}, d);
   if (j < pool.size()) {
     t = std::move(pool[j]);
     pool[j] = std::move(pool.back());
@@ -389,7 +420,7 @@ static Tensor take_from(std::vector<Tensor>& pool, const Shape& s, bool snug) {
 void Network::from_pool(Node& n, size_t port, const Shape& s) {
   if (!n.pooled[port]) return;
   n.pooled[port] = 0;
-  n.fout[port] = take_from(pool_, s, true);
+  n.fout[port] = take_from(pool_, s, true, device_);
 }
 
 const IndexTensor& Network::index_output(size_t i, const std::string& port) const {
@@ -413,6 +444,9 @@ Outputs Network::outputs_of(Node& n) {
 }
 
 const Tensor& Network::forward(Context& ctx, const Tensor& input) {
+  if (input.device() != device_ || ctx.device != device_)
+    fail("the network is on ", device_name(device_), ", its input on ", device_name(input.device()), " and the context on ",
+         device_name(ctx.device));
   in_shape_ = input.shape();
   input_ = &input;
   const float base_scale = ctx.loss_scale;
@@ -503,7 +537,7 @@ void Network::backward(Context& ctx, const std::function<void(size_t node)>& aft
   // a gradient taken here is skipped.
   auto live = [this](Node& n, size_t k, bool zero = true) -> Tensor& {
     if (!n.grad_live[k]) {
-      n.fgrad[k] = take_from(grad_pool_, n.fout[k].shape(), false);
+      n.fgrad[k] = take_from(grad_pool_, n.fout[k].shape(), false, device_);
       if (zero) n.fgrad[k].zero();
       n.grad_live[k] = 1;
     }

@@ -10,6 +10,7 @@ namespace {
 class Argmax : public Layer {
  public:
   std::string type() const override { return "argmax"; }
+  void to(Device d) override { host_only(d); }
   std::vector<Port> ports() const override { return {Port{}, Port{"index", Kind::Index, false}}; }
 
   Shape reshape(const std::vector<Shape>& in) override {

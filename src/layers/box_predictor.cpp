@@ -51,6 +51,7 @@ class BoxPredictor : public Layer {
     }
   }
   std::string type() const override { return "box_predictor"; }
+  void to(Device d) override { host_only(d); }
   std::string filters_str() const override { return cat(c_.classes + 1); }
   std::string size_str() const override { return cat(in_, "->", c_.classes + 1, "+", box_w_.n()); }
   std::vector<Port> ports() const override {

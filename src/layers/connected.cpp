@@ -47,6 +47,10 @@ class Connected : public Layer {
                 din[0]->data(), inputs_);
   }
 
+  void to(Device d) override {
+    to_device(d, weights_, dweights_);
+    tail_.to(d);
+  }
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
   bool backward_reads_output() const override { return tail_.act() != ops::Act::Linear; }
   std::vector<State> state() override { return tail_.state(); }

@@ -107,6 +107,10 @@ class Convolutional : public Layer {
     if (centralize_) centred_grad_to_dweights();
   }
 
+  void to(Device d) override {
+    to_device(d, weights_, dweights_);
+    tail_.to(d);
+  }
   std::vector<Param> params() override { return weights_and_tail_params(weights_, dweights_, tail_); }
   bool backward_reads_output() const override { return tail_.act() != ops::Act::Linear; }
   std::vector<State> state() override { return tail_.state(); }

@@ -28,6 +28,7 @@ class MaskPredictor : public Layer {
     }
   }
   std::string type() const override { return "mask_predictor"; }
+  void to(Device d) override { host_only(d); }
   std::string filters_str() const override { return cat(K_); }
   std::string size_str() const override { return "1x1/1"; }
   bool is_loss() const override { return true; }

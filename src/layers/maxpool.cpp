@@ -12,6 +12,7 @@ class Maxpool : public Layer {
  public:
   explicit Maxpool(ops::PoolGeom g) : g_(g) {}
   std::string type() const override { return "maxpool"; }
+  void to(Device d) override { argmax_.to(d); }
   std::string size_str() const override { return cat(g_.size, "x", g_.size, "/", g_.stride); }
 
   Shape reshape(const std::vector<Shape>& in) override {

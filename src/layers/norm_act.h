@@ -33,6 +33,10 @@ class NormAct {
   // The norm's params and state, named "norm.<name>".
   std::vector<Param> params();
   std::vector<State> state();
+  void to(Device d) {
+    norm_->to(d);
+    pre_.to(d);
+  }
   const Norm& norm() const { return *norm_; }
   // Layer::fold_norm for weights `w` in which output channel f owns values (o * F + f) * inner + j
   // for o < outer, j < inner (a conv: outer 1; a deconv: outer = input channels). `w` may alias

@@ -44,6 +44,7 @@ class NormalizationLayer : public Layer {
   }
 
   std::vector<Param> params() override { return norm_->params(); }
+  void to(Device d) override { norm_->to(d); }
   std::vector<State> state() override { return norm_->state(); }
 
  private:

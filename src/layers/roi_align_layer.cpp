@@ -20,6 +20,7 @@ class RoiAlignLayer : public Layer {
   RoiAlignLayer(RoIAlignParams p, LevelMapper mapper, std::vector<float> strides)
       : p_(p), mapper_(mapper), strides_(std::move(strides)) {}
   std::string type() const override { return "roi_align"; }
+  void to(Device d) override { host_only(d); }
   std::string filters_str() const override { return cat(strides_.size(), "lv"); }
   std::string size_str() const override { return cat(p_.pooled_h, "x", p_.pooled_w, " s", p_.sampling_ratio); }
 

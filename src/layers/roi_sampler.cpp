@@ -24,6 +24,7 @@ class RoiSampler : public Layer {
     sampler_.bg_label = classes;
   }
   std::string type() const override { return "roi_sampler"; }
+  void to(Device d) override { host_only(d); }
   std::string size_str() const override { return cat(sampler_.batch_per_image, "/img"); }
   std::vector<Port> ports() const override {
     return {{"rois", Kind::Float, false}, {"image", Kind::Index}, {"labels", Kind::Index}, {"gt", Kind::Index}};

@@ -47,6 +47,7 @@ class Rpn : public Layer {
   Rpn(RpnCfg c, std::vector<LevelHead> levels) : c_(std::move(c)), lv_(std::move(levels)) {}
 
   std::string type() const override { return "rpn"; }
+  void to(Device d) override { host_only(d); }
   std::string filters_str() const override { return cat(c_.anchors.anchors_per_cell(0), "a"); }
   std::string size_str() const override { return cat(lv_.size(), " levels"); }
   std::vector<Port> ports() const override { return {{"proposals", Kind::Float, false}, {"image", Kind::Index, false}}; }

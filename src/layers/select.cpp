@@ -10,6 +10,7 @@ namespace {
 class Select : public Layer {
  public:
   std::string type() const override { return "select"; }
+  void to(Device d) override { host_only(d); }
 
   Shape reshape(const std::vector<Shape>& in) override {
     const Shape& s = in.at(0);

@@ -12,6 +12,8 @@ namespace {
 class Softmax : public Layer {
  public:
   std::string type() const override { return "softmax"; }
+  // The host copies stay on the host.
+  void to(Device d) override { to_device(d, row_loss_, labels_); }
   bool is_loss() const override { return true; }
   double loss() const override { return loss_; }
 

@@ -1,6 +1,8 @@
 #include "norms/batch_stats.h"
 
 #include "mabdet/comm.h"
+#include "norms/coeff_kern.h"
+#include "ops/for_each_index.h"
 
 namespace mabdet::norm_detail {
 BatchStatsNorm::BatchStatsNorm(int channels, float eps, float momentum)
@@ -19,33 +21,25 @@ void BatchStatsNorm::forward(Context& ctx, const Tensor& x, Tensor& y) {
   const Shape& s = x.shape();
   const int C = s.c;
   train_ = ctx.train;
+  double count = 0;
   if (train_) {
-    const size_t count = size_t(s.n) * s.plane();
+    count = double(s.n) * s.plane();
     if (count < 2) fail("norm=", name(), ": training needs more than one value per channel, got input ", s.str());
     ops::norm_sum(x.device(), s, ops::Per::Channel, x.data(), sum_.data());
-    for (int c = 0; c < C; ++c) mean_[c] = float(double(sum_[c]) / count);
+    ops::for_each_index(x.device(), C, norm_kern::BatchMean{sum_.data(), mean_.data(), count});
     ops::norm_centered_sumsq(x.device(), s, ops::Per::Channel, x.data(), mean_.data(), dot_.data());
-    for (int c = 0; c < C; ++c) istd_[c] = float(1.0 / std::sqrt(double(dot_[c]) / count + eps_));
-    set_affine(ctx, count);
-    for (int c = 0; c < C; ++c) {
-      running_mean_[c] = momentum_ * running_mean_[c] + (1 - momentum_) * mean_[c];
-      running_var_[c] = float(momentum_ * running_var_[c] + (1 - momentum_) * (double(dot_[c]) / (count - 1)));
-    }
-  } else {
-    for (int c = 0; c < C; ++c) {
-      mean_[c] = running_mean_[c];
-      istd_[c] = float(1.0 / std::sqrt(double(running_var_[c]) + eps_));
-    }
-    set_affine(ctx, 0);
   }
+  forward_coefficients(ctx, count);
   ops::norm_affine(x.device(), s, ops::Per::Channel, x.data(), scale_.data(), shift_.data(), y.data());
 }
 
-void BatchStatsNorm::set_affine(Context&, size_t) {
-  for (int c = 0; c < mean_.c(); ++c) {
-    scale_[c] = affine_.gamma[c] * istd_[c];
-    shift_[c] = affine_.beta[c] - mean_[c] * scale_[c];
-  }
+void BatchStatsNorm::forward_coefficients(Context& ctx, double count) {
+  const Renorm rn = renorm(ctx);
+  ops::for_each_index(mean_.device(), mean_.c(),
+                      norm_kern::BatchStatsForward{dot_.data(), affine_.gamma.data(), affine_.beta.data(), mean_.data(),
+                                                   istd_.data(), scale_.data(), shift_.data(), running_mean_.data(),
+                                                   running_var_.data(), rn.r, rn.d, count, eps_, rn.rmax, rn.dmax,
+                                                   momentum_, train_});
 }
 
 // With xhat = (x - mean) * istd and the batch statistics live (training):
@@ -57,23 +51,14 @@ void BatchStatsNorm::backward(Context& ctx, const Tensor& x, const Tensor& dy, T
   if (x.empty()) return;  // adds zero; the last non-empty forward's statistics stay as they were
   const Shape& s = x.shape();
   const int C = s.c;
-  const Renorm rd = renorm();
+  const Renorm rn = renorm(ctx);
   ops::norm_sum(dy.device(), s, ops::Per::Channel, dy.data(), sum_.data());                         // sum dy
   ops::norm_dot(dy.device(), s, ops::Per::Channel, dy.data(), x.data(), mean_.data(), dot_.data());  // sum dy (x-mean)
-  const double count = double(s.n) * s.plane();
-  for (int c = 0; c < C; ++c) {
-    const double istd = istd_[c], r = rd.r ? rd.r[c] : 1.0, a = double(affine_.gamma[c]) * r * istd;
-    double dgamma = r * istd * dot_[c];
-    if (rd.d) dgamma += rd.d[c] * double(sum_[c]);
-    affine_.dgamma[c] += float(dgamma);
-    affine_.dbeta[c] += sum_[c];
-    a_[c] = float(a);
-    if (train_) {
-      const double b = -a * istd * istd * dot_[c] / count;  // times (x - mean)
-      b_[c] = float(b);
-      c_[c] = float(-a * sum_[c] / count - b * mean_[c]);
-    }
-  }
+  ops::for_each_index(dy.device(), C,
+                      norm_kern::BatchStatsBackward{istd_.data(), rn.r, rn.d, affine_.gamma.data(), sum_.data(),
+                                                    dot_.data(), mean_.data(), affine_.dgamma.data(),
+                                                    affine_.dbeta.data(), a_.data(), b_.data(), c_.data(),
+                                                    double(s.n) * s.plane(), train_});
   ops::norm_backward(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), train_ ? b_.data() : nullptr,
                      train_ ? c_.data() : nullptr, dx.data(), accumulate);
 }
@@ -82,6 +67,7 @@ void BatchStatsNorm::backward(Context& ctx, const Tensor& x, const Tensor& dy, T
 // counts, then the variance from the summed squared deviations about that mean (the same two
 // passes as one process, so that 2 ranks x 2 images round like bn over 4 images).
 void BatchStatsNorm::forward_synced(Context& ctx, const Tensor& x, Tensor& y) {
+  host_only_sync(mean_);
   const Shape& s = x.shape();
   const int C = mean_.c();
   const bool has = !x.empty();
@@ -102,21 +88,15 @@ void BatchStatsNorm::forward_synced(Context& ctx, const Tensor& x, Tensor& y) {
   else dot_.zero();
   for (int c = 0; c < C; ++c) red_[size_t(c)] = dot_[c];
   ctx.comm->allreduce_sum(red_.data(), size_t(C), Device::CPU);
-  for (int c = 0; c < C; ++c) {
-    dot_[c] = float(red_[size_t(c)]);
-    istd_[c] = float(1.0 / std::sqrt(red_[size_t(c)] / count + eps_));
-  }
-  set_affine(ctx, size_t(count));
-  for (int c = 0; c < C; ++c) {
-    running_mean_[c] = momentum_ * running_mean_[c] + (1 - momentum_) * mean_[c];
-    running_var_[c] = float(momentum_ * running_var_[c] + (1 - momentum_) * (red_[size_t(c)] / (count - 1)));
-  }
+  for (int c = 0; c < C; ++c) dot_[c] = float(red_[size_t(c)]);
+  forward_coefficients(ctx, count);
   if (has) ops::norm_affine(x.device(), s, ops::Per::Channel, x.data(), scale_.data(), shift_.data(), y.data());
 }
 
 // bn's backward with sum dy and sum dy (x - mean) over all ranks in dx; dgamma and dbeta take
 // this rank's sums only, since the trainer sums parameter gradients over the ranks afterwards.
 void BatchStatsNorm::backward_synced(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) {
+  host_only_sync(mean_);
   const Shape& s = x.shape();
   const int C = mean_.c();
   const bool has = !x.empty();
@@ -127,7 +107,7 @@ void BatchStatsNorm::backward_synced(Context& ctx, const Tensor& x, const Tensor
     sum_.zero();
     dot_.zero();
   }
-  const Renorm rd = renorm();
+  const Renorm rd = renorm(ctx);
   red_.resize(2 * size_t(C));
   for (int c = 0; c < C; ++c) {
     const double istd = istd_[c], r = rd.r ? rd.r[c] : 1.0;
@@ -151,18 +131,23 @@ void BatchStatsNorm::backward_synced(Context& ctx, const Tensor& x, const Tensor
                        accumulate);
 }
 
+void BatchStatsNorm::to(Device d) {
+  affine_.to(d);
+  to_device(d, running_mean_, running_var_, mean_, istd_, scale_, shift_, sum_, dot_, a_, b_, c_);
+}
+
 std::vector<State> BatchStatsNorm::state() {
   return {{"norm.running_mean", &running_mean_, nullptr}, {"norm.running_var", &running_var_, nullptr}};
 }
 
 bool BatchStatsNorm::inference_affine(Tensor& scale, Tensor& shift) const {
   const int C = running_var_.c();
+  MABDET_ASSERT(scale.device() == running_var_.device() && shift.device() == running_var_.device());
   scale.reshape(1, C);
   shift.reshape(1, C);
-  for (int c = 0; c < C; ++c) {
-    scale[c] = float(affine_.gamma[c] / std::sqrt(double(running_var_[c]) + eps_));
-    shift[c] = affine_.beta[c] - running_mean_[c] * scale[c];
-  }
+  ops::for_each_index(running_var_.device(), C,
+                      norm_kern::BatchStatsInference{affine_.gamma.data(), affine_.beta.data(), running_mean_.data(),
+                                                     running_var_.data(), scale.data(), shift.data(), eps_});
   return true;
 }
 }  // namespace mabdet::norm_detail

@@ -17,19 +17,21 @@ class BatchStatsNorm : public Norm {
   void backward(Context& ctx, const Tensor& x, const Tensor& dy, Tensor& dx, bool accumulate) final;
   std::vector<Param> params() final { return affine_.params(); }
   std::vector<State> state() final;
+  void to(Device d) override;
   bool inference_affine(Tensor& scale, Tensor& shift) const final;
 
  protected:
-  // Fills scale_ and shift_ (y = x * scale + shift) from mean_ and istd_; in training also from
-  // dot_ (sum of squared deviations over `count` values) and the running statistics, which are
-  // updated only after this returns. The default is plain batch norm.
-  virtual void set_affine(Context& ctx, size_t count);
-  // Per-channel constants of y = gamma * (xhat * r + d) + beta held fixed in the backward;
-  // null means r = 1, d = 0.
+  // brn's renormalization in a training forward: where r_ and d_ live, and the limits r_max and
+  // d_max at this iteration. Null pointers (the default): plain batch norm.
   struct Renorm {
-    const float *r, *d;
+    float *r = nullptr, *d = nullptr;
+    double rmax = 1, dmax = 0;
   };
-  virtual Renorm renorm() const { return {nullptr, nullptr}; }
+  virtual Renorm renorm(const Context& ctx) { return {}; }
+  // The per-channel step of the forward once dot_ holds the sum of squared deviations over
+  // `count` values (training) or from the running statistics (count 0): istd_, scale_, shift_,
+  // brn's r and d, then the running statistics (coeff_kern.h's BatchStatsForward).
+  void forward_coefficients(Context& ctx, double count);
 
   float eps_, momentum_;
   bool sync_ = false;  // sync_bn

@@ -8,8 +8,6 @@
 // same thing, and inference is bn's. r_max and d_max ramp from 1 and 0 (plain BN, while the
 // running statistics are still poor) to brn_rmax and brn_dmax, linearly in optimizer iterations
 // between brn_ramp_start and brn_ramp_end.
-#include <algorithm>
-
 #include "norms/batch_stats.h"
 
 namespace mabdet {
@@ -29,29 +27,18 @@ class BatchRenorm : public norm_detail::BatchStatsNorm {
   BatchRenorm(int channels, float eps, float momentum, const BrnRamp& ramp)
       : BatchStatsNorm(channels, eps, momentum), ramp_(ramp), r_(1, channels), d_(1, channels) {}
   std::string name() const override { return "brn"; }
+  void to(Device d) override {
+    BatchStatsNorm::to(d);
+    to_device(d, r_, d_);
+  }
 
  protected:
-  // Inference (r = 1, d = 0, running statistics) is bn's.
-  void set_affine(Context& ctx, size_t count) override {
-    if (!train_) {
-      r_.fill(1.f);
-      d_.zero();
-      BatchStatsNorm::set_affine(ctx, count);
-      return;
-    }
+  // Renormalizes in training within this iteration's limits; the forward writes r = 1, d = 0 at
+  // inference, which is then bn's.
+  Renorm renorm(const Context& ctx) override {
     const auto [rmax, dmax] = ramp_.at(ctx.iteration);
-    for (int c = 0; c < mean_.c(); ++c) {
-      const double sigma_b = std::sqrt(double(dot_[c]) / count + eps_);
-      const double sigma = std::sqrt(double(running_var_[c]) + eps_);
-      const double r = std::clamp(sigma_b / sigma, 1.0 / rmax, rmax);
-      const double d = std::clamp((double(mean_[c]) - running_mean_[c]) / sigma, -dmax, dmax);
-      r_[c] = float(r);
-      d_[c] = float(d);
-      scale_[c] = float(affine_.gamma[c] * r / sigma_b);
-      shift_[c] = float(affine_.beta[c] + affine_.gamma[c] * d - mean_[c] * (affine_.gamma[c] * r / sigma_b));
-    }
+    return {r_.data(), d_.data(), rmax, dmax};
   }
-  Renorm renorm() const override { return {r_.data(), d_.data()}; }
 
  private:
   BrnRamp ramp_;

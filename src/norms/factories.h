@@ -26,6 +26,7 @@ struct Affine {
     dgamma.zero();
     dbeta.zero();
   }
+  void to(Device d) { to_device(d, gamma, beta, dgamma, dbeta); }
   std::vector<Param> params() { return {{"norm.gamma", &gamma, &dgamma, 1.f, 0.f}, {"norm.beta", &beta, &dbeta, 1.f, 0.f}}; }
 };
 
@@ -45,6 +46,12 @@ inline float read_momentum(const Scope& cfg, float def) {
   const float m = cfg.get_float("norm_momentum", def);
   if (!(m >= 0.f && m < 1.f)) key_owner(cfg, "norm_momentum").fail_key("norm_momentum", "must be in [0, 1) (weight of the old value)");
   return m;
+}
+// Statistics summed over several ranks (sync_bn, mabn_sync_stats=1) are combined on the host; a
+// norm on the GPU cannot take part yet (t: any of its tensors).
+inline void host_only_sync(const Tensor& t) {
+  if (t.device() != Device::CPU)
+    fail("statistics over several ranks (sync_bn, mabn_sync_stats=1) are not built for the GPU yet: train on the CPU (-cpu)");
 }
 // A non-empty per-channel tensor, for counts that must not be zero.
 inline void require_channels(int channels, const char* norm) {

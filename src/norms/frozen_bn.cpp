@@ -4,7 +4,9 @@
 // shift = beta - running_mean * scale. Nothing is learned: all four tensors are state(), and only
 // dL/dx = scale * dL/dy flows back. The usual choice for a pretrained backbone fine-tuned at 1-2
 // images per GPU.
+#include "norms/coeff_kern.h"
 #include "norms/factories.h"
+#include "ops/for_each_index.h"
 
 namespace mabdet {
 namespace {
@@ -20,6 +22,7 @@ class FrozenBatchNorm : public Norm {
     running_var_.fill(1.f - eps);
   }
   std::string name() const override { return "frozen_bn"; }
+  void to(Device d) override { to_device(d, gamma_, beta_, running_mean_, running_var_, scale_, shift_); }
 
   void forward(Context& ctx, const Tensor& x, Tensor& y) override {
     inference_affine(scale_, shift_);
@@ -38,13 +41,12 @@ class FrozenBatchNorm : public Norm {
   }
   bool inference_affine(Tensor& scale, Tensor& shift) const override {
     const int C = gamma_.c();
+    MABDET_ASSERT(scale.device() == gamma_.device() && shift.device() == gamma_.device());
     scale.reshape(1, C);
     shift.reshape(1, C);
-    for (int c = 0; c < C; ++c) {
-      const double a = gamma_[c] / std::sqrt(double(running_var_[c]) + eps_);
-      scale[c] = float(a);
-      shift[c] = float(beta_[c] - running_mean_[c] * a);
-    }
+    ops::for_each_index(gamma_.device(), C,
+                        norm_kern::FrozenAffine{gamma_.data(), beta_.data(), running_mean_.data(), running_var_.data(),
+                                                scale.data(), shift.data(), eps_});
     return true;
   }
 

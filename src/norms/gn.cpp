@@ -3,7 +3,9 @@
 // gamma/beta. No batch statistics, so it behaves the same at any batch size and identically in
 // training and inference; the backward is the exact gradient through the group statistics.
 // Statistics are per (sample, group); the per-plane ops see them expanded to each (n, c) plane.
+#include "norms/coeff_kern.h"
 #include "norms/factories.h"
+#include "ops/for_each_index.h"
 
 namespace mabdet {
 namespace {
@@ -11,6 +13,10 @@ class GroupNorm : public Norm {
  public:
   GroupNorm(int channels, int groups, float eps) : groups_(groups), eps_(eps), affine_(channels) {}
   std::string name() const override { return "gn"; }
+  void to(Device d) override {
+    affine_.to(d);
+    to_device(d, mean_, rstd_, scale_, shift_, psum_, pdot_, a_, b_, c_);
+  }
 
   void forward(Context& ctx, const Tensor& x, Tensor& y) override {
     if (x.empty()) return;  // no samples, or empty planes: no group statistics (count would be 0)
@@ -18,28 +24,13 @@ class GroupNorm : public Norm {
     const int N = s.n, C = s.c, cg = C / groups_;
     const double count = double(cg) * s.plane();
     for (Tensor* t : {&mean_, &rstd_, &scale_, &shift_, &psum_, &pdot_}) t->reshape(1, N * C);
+    const int G = N * groups_;
     ops::norm_sum(x.device(), s, ops::Per::Plane, x.data(), psum_.data());
-    for (int n = 0; n < N; ++n)
-      for (int g = 0; g < groups_; ++g) {
-        const size_t k0 = size_t(n) * C + size_t(g) * cg;
-        double acc = 0;
-        for (int j = 0; j < cg; ++j) acc += psum_[k0 + j];
-        for (int j = 0; j < cg; ++j) mean_[k0 + j] = float(acc / count);
-      }
+    ops::for_each_index(x.device(), G, norm_kern::GroupMean{psum_.data(), mean_.data(), C, cg, groups_, count});
     ops::norm_centered_sumsq(x.device(), s, ops::Per::Plane, x.data(), mean_.data(), pdot_.data());
-    for (int n = 0; n < N; ++n)
-      for (int g = 0; g < groups_; ++g) {
-        const size_t k0 = size_t(n) * C + size_t(g) * cg;
-        double acc = 0;
-        for (int j = 0; j < cg; ++j) acc += pdot_[k0 + j];
-        const float rstd = float(1.0 / std::sqrt(acc / count + eps_));
-        for (int j = 0; j < cg; ++j) {
-          const int c = g * cg + j;
-          rstd_[k0 + j] = rstd;
-          scale_[k0 + j] = affine_.gamma[c] * rstd;
-          shift_[k0 + j] = affine_.beta[c] - mean_[k0 + j] * scale_[k0 + j];
-        }
-      }
+    ops::for_each_index(x.device(), G,
+                        norm_kern::GroupForward{pdot_.data(), affine_.gamma.data(), affine_.beta.data(), mean_.data(),
+                                                rstd_.data(), scale_.data(), shift_.data(), C, cg, groups_, count, eps_});
     ops::norm_affine(x.device(), s, ops::Per::Plane, x.data(), scale_.data(), shift_.data(), y.data());
   }
 
@@ -53,25 +44,12 @@ class GroupNorm : public Norm {
     for (Tensor* t : {&a_, &b_, &c_}) t->reshape(1, N * C);
     ops::norm_sum(dy.device(), s, ops::Per::Plane, dy.data(), psum_.data());                       // sum dy
     ops::norm_dot(dy.device(), s, ops::Per::Plane, dy.data(), x.data(), mean_.data(), pdot_.data());  // sum dy (x-mean)
-    for (int n = 0; n < N; ++n)
-      for (int g = 0; g < groups_; ++g) {
-        const size_t k0 = size_t(n) * C + size_t(g) * cg;
-        const double rstd = rstd_[k0];
-        double sum_dxhat = 0, sum_dxhat_xhat = 0;
-        for (int j = 0; j < cg; ++j) {
-          const int c = g * cg + j;
-          affine_.dgamma[c] += float(pdot_[k0 + j] * rstd);
-          affine_.dbeta[c] += psum_[k0 + j];
-          sum_dxhat += double(affine_.gamma[c]) * psum_[k0 + j];
-          sum_dxhat_xhat += double(affine_.gamma[c]) * pdot_[k0 + j] * rstd;
-        }
-        const double b = -rstd * rstd * sum_dxhat_xhat / count;  // times (x - mean)
-        for (int j = 0; j < cg; ++j) {
-          a_[k0 + j] = float(rstd * affine_.gamma[g * cg + j]);
-          b_[k0 + j] = float(b);
-          c_[k0 + j] = float(-rstd * sum_dxhat / count - b * mean_[k0 + j]);
-        }
-      }
+    ops::for_each_index(dy.device(), C,
+                        norm_kern::GroupParamGrads{psum_.data(), pdot_.data(), rstd_.data(), affine_.dgamma.data(),
+                                                   affine_.dbeta.data(), N, C});
+    ops::for_each_index(dy.device(), N * groups_,
+                        norm_kern::GroupBackward{psum_.data(), pdot_.data(), rstd_.data(), affine_.gamma.data(),
+                                                 mean_.data(), a_.data(), b_.data(), c_.data(), C, cg, groups_, count});
     ops::norm_backward(dy.device(), s, ops::Per::Plane, dy.data(), a_.data(), x.data(), b_.data(), c_.data(), dx.data(),
                        accumulate);
   }

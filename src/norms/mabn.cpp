@@ -11,7 +11,9 @@
 #include <algorithm>
 
 #include "mabdet/comm.h"
+#include "norms/coeff_kern.h"
 #include "norms/factories.h"
+#include "ops/for_each_index.h"
 
 namespace mabdet {
 namespace {
@@ -26,6 +28,10 @@ class Mabn : public Norm {
     for (Tensor* t : {&s_, &r_, &a_, &b_, &sum_, &dot_}) t->reshape(1, channels);
   }
   std::string name() const override { return "mabn"; }
+  void to(Device d) override {
+    affine_.to(d);
+    to_device(d, running_var_, buf_x2_, buf_gz_, s_, r_, a_, b_, sum_, dot_);
+  }
   bool default_centralize() const override { return true; }
 
   void forward(Context& ctx, const Tensor& x, Tensor& y) override {
@@ -42,6 +48,7 @@ class Mabn : public Norm {
       const size_t count = size_t(s.n) * s.plane();
       if (!x.empty()) ops::norm_centered_sumsq(x.device(), s, ops::Per::Channel, x.data(), nullptr, dot_.data());  // sum x^2
       if (synced_) {
+        norm_detail::host_only_sync(running_var_);
         red_.assign(size_t(C) + 1, 0.0);
         for (int c = 0; c < C && count; ++c) red_[size_t(c)] = dot_[c];
         red_[size_t(C)] = double(count);
@@ -50,19 +57,17 @@ class Mabn : public Norm {
         if (synced_count_ == 0) return;  // train_ is set: backward sees the synced empty iteration
       }
       ++t_;
-      float* row = &buf_x2_[size_t(t_ % m_) * C];
-      for (int c = 0; c < C; ++c) row[c] = synced_ ? float(red_[size_t(c)] / synced_count_) : float(double(dot_[c]) / count);
-      const bool batch_only = in_warmup();
+      const int row = int(t_ % m_);
+      if (synced_) {  // the row from the ranks' summed statistic, on the host (host_only_sync)
+        float* rw = &buf_x2_[size_t(row) * C];
+        for (int c = 0; c < C; ++c) rw[c] = float(red_[size_t(c)] / synced_count_);
+      }
       // r's clamp: [1, 1] (no renormalization) until the running statistic has settled.
       const double rmax = t_ <= std::max<int64_t>(1000, warmup_) ? 1.0 : 5.0;
-      for (int c = 0; c < C; ++c) {
-        const double var = batch_only ? row[c] : buffer_mean(buf_x2_, c);
-        const double sd = std::sqrt(var + eps_);
-        s_[c] = float(sd);
-        r_[c] = float(std::clamp(sd / std::sqrt(double(running_var_[c]) + eps_), 1.0 / rmax, rmax));
-        a_[c] = float(affine_.gamma[c] * double(r_[c]) / sd);  // y = gamma * r * x / s + beta
-        running_var_[c] = float(momentum_ * double(running_var_[c]) + (1 - momentum_) * var);
-      }
+      ops::for_each_index(running_var_.device(), C,
+                          norm_kern::MabnForward{synced_ ? nullptr : dot_.data(), affine_.gamma.data(), buf_x2_.data(),
+                                                 s_.data(), r_.data(), a_.data(), running_var_.data(), m_, row, C,
+                                                 double(count), rmax, eps_, momentum_, in_warmup()});
       if (!x.empty()) ops::norm_affine(x.device(), s, ops::Per::Channel, x.data(), a_.data(), affine_.beta.data(), y.data());
     } else {
       inference_scale(a_);
@@ -94,28 +99,18 @@ class Mabn : public Norm {
         red_.assign(dot_.data(), dot_.data() + C);
         ctx.comm->allreduce_sum(red_.data(), red_.size(), Device::CPU);
       }
-      float* row = &buf_gz_[size_t(t_ % m_) * C];
-      for (int c = 0; c < C; ++c) {
-        const double rs = double(r_[c]) / s_[c];  // r / s
-        const double sum_dyx = synced_ ? red_[size_t(c)] : double(dot_[c]);
-        row[c] = float(affine_.gamma[c] * rs * sum_dyx / count);  // E[g z] = gamma (r / s) E[dy x]
-      }
-      const bool batch_only = in_warmup();
-      for (int c = 0; c < C; ++c) {
-        const double rs = double(r_[c]) / s_[c];
-        const double mgz = batch_only ? row[c] : buffer_mean(buf_gz_, c);
-        affine_.dgamma[c] += float(rs * dot_[c]);
-        affine_.dbeta[c] += sum_[c];
-        b_[c] = float(-mgz / (double(s_[c]) * s_[c]));
-      }
+      ops::for_each_index(running_var_.device(), C,
+                          norm_kern::MabnBackward{sum_.data(), dot_.data(), affine_.gamma.data(), r_.data(), s_.data(),
+                                                  synced_ ? red_.data() : nullptr, buf_gz_.data(), affine_.dgamma.data(),
+                                                  affine_.dbeta.data(), b_.data(), m_, int(t_ % m_), C, count,
+                                                  in_warmup()});
       if (!x.empty())
         ops::norm_backward(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), x.data(), b_.data(), nullptr,
                            dx.data(), accumulate);
     } else {
-      for (int c = 0; c < C; ++c) {
-        affine_.dgamma[c] += float(dot_[c] / std::sqrt(double(running_var_[c]) + eps_));
-        affine_.dbeta[c] += sum_[c];
-      }
+      ops::for_each_index(running_var_.device(), C,
+                          norm_kern::MabnInference{affine_.gamma.data(), running_var_.data(), sum_.data(), dot_.data(),
+                                                   nullptr, affine_.dgamma.data(), affine_.dbeta.data(), eps_, true});
       ops::norm_backward(dy.device(), s, ops::Per::Channel, dy.data(), a_.data(), nullptr, nullptr, nullptr, dx.data(),
                          accumulate);
     }
@@ -137,15 +132,13 @@ class Mabn : public Norm {
  private:
   // Batch statistics only, while the buffer is not yet full or during warm-up (MABN.md).
   bool in_warmup() const { return t_ <= m_ || t_ < warmup_; }
-  double buffer_mean(const Tensor& buf, int c) const {
-    double acc = 0;
-    for (int i = 0; i < m_; ++i) acc += buf[size_t(i) * buf.c() + c];
-    return acc / m_;
-  }
   void inference_scale(Tensor& scale) const {
     const int C = running_var_.c();
+    MABDET_ASSERT(scale.device() == running_var_.device());
     scale.reshape(1, C);
-    for (int c = 0; c < C; ++c) scale[c] = float(affine_.gamma[c] / std::sqrt(double(running_var_[c]) + eps_));
+    ops::for_each_index(running_var_.device(), C,
+                        norm_kern::MabnInference{affine_.gamma.data(), running_var_.data(), nullptr, nullptr,
+                                                 scale.data(), nullptr, nullptr, eps_, false});
   }
 
   float eps_, momentum_;

@@ -31,6 +31,7 @@ class NoneNorm : public Norm {
     shift.copy_from(bias_);
     return true;
   }
+  void to(Device d) override { to_device(d, bias_, dbias_); }
   std::vector<Param> params() override {
     if (!has_bias_) return {};
     return {{"bias", &bias_, &dbias_, 1.f, 0.f}};

@@ -3,12 +3,7 @@
 #include <cmath>
 
 #include "mabdet/ops.h"
-
-#ifdef __CUDACC__
-#define MABDET_HD __host__ __device__ inline
-#else
-#define MABDET_HD inline
-#endif
+#include "ops/hd.h"
 
 namespace mabdet::ops {
 constexpr float kLeakySlope = 0.1f;  // darknet's leaky
