@@ -130,11 +130,15 @@ struct ClassifierTrainOptions {
   // Data-parallel ranks (null: this process alone). Each rank reads its shard of every step
   // from the same stream one process would read (mabdet/shard.h); rank 0 logs and saves.
   Comm* comm = nullptr;
+  // Where the network trains (mabdet/device_choice.h picks it); images and labels are uploaded
+  // per sub-batch, checkpoints are the same file on either device.
+  Device device = Device::CPU;
 };
 // Trains and returns the path of the final (or last, when stopped early) checkpoint (written
 // by rank 0; every rank returns the same path).
 std::string classifier_train(const std::string& cfg, const std::string& data, const ClassifierTrainOptions& opt);
 // Top-1 accuracy on the validation set.
-double classifier_valid(const std::string& cfg, const std::string& data, const std::string& weights, bool verbose);
+double classifier_valid(const std::string& cfg, const std::string& data, const std::string& weights, bool verbose,
+                        Device device = Device::CPU);
 
 }  // namespace mabdet

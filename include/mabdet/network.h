@@ -145,7 +145,8 @@ class Network {
   void release_after(size_t i, bool train);
   bool releasable(const Node& n, size_t port, bool train) const;
   void check_held(size_t i, size_t slot) const;
-  void link_shared(Node& node, const Node& owner);  // node's params (and stats) become owner's
+  void link_shared(Node& node, const Node& owner);
+  double synced_now() const;  // seconds, once the device has run what was queued (profiling)  // node's params (and stats) become owner's
 
   NetConfig cfg_;
   Device device_ = Device::CPU;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "mabdet/cfg.h"
+#include "mabdet/device_choice.h"
 #include "mabdet/file_check.h"
 #include "mabdet/ops.h"
 #include "mabdet/shard.h"
@@ -27,20 +28,23 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   ClassifierData d = read_classifier_data(data);
   Network net = Network::from_file(cfg);
   check_net_for(net, d, cfg);
+  net.to(opt.device);
   const ShardPlan plan = shard_plan(net.config(), opt.comm);
   if (is_root(opt.comm)) {
     net.print_table(stderr);
     std::fprintf(stderr, "%s\n", shard_line(net.config(), plan, opt.comm, cfg_uses_norm(cfg, "sync_bn")).c_str());
     // A run is bit-identical to another of the same binary, seed and thread counts.
-    std::fprintf(stderr, "seed %llu, %s\n", (unsigned long long)net.config().seed, thread_summary(0).c_str());
+    std::fprintf(stderr, "seed %llu, %s, training on %s\n", (unsigned long long)net.config().seed,
+                 thread_summary(0).c_str(), device_label(opt.device).c_str());
   }
   Context ctx;
+  ctx.device = opt.device;
   ctx.comm = opt.comm;
   ctx.rng.seed_with(net.config().seed);
   Trainer trainer(net, ctx);
   if (!opt.weights.empty()) trainer.resume(opt.weights);
   std::unique_ptr<ClassSampler> sampler = make_sampler(d, net.config());
-  Tensor images;
+  Tensor host_images, images(Shape{}, opt.device);  // the sampler's, and their copy on the device
   IndexTensor labels;
   const NetConfig& c = net.config();
   const int64_t epoch_size = sampler->train_size();
@@ -67,7 +71,8 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   SubBatchSource load = [&](int64_t, int sub, Context& cx) -> const Tensor& {
     if (sub == plan.first_sub) step_start = cx.data_epoch * epoch_size + cx.data_index;
     const int64_t pos = step_start + int64_t(sub) * c.sub_batch();
-    sampler->train_batch(pos, c.sub_batch(), images, labels);
+    sampler->train_batch(pos, c.sub_batch(), host_images, labels);
+    images.copy_from(host_images);
     const int64_t next = sub == plan.first_sub + plan.subdivisions - 1 ? step_start + c.batch : pos + c.sub_batch();
     cx.data_epoch = next / epoch_size;
     cx.data_index = next % epoch_size;
@@ -85,16 +90,19 @@ std::string classifier_train(const std::string& cfg, const std::string& data, co
   return cat(d.backup(), "/", to.name, finished ? "_final.weights" : "_last.weights");
 }
 
-double classifier_valid(const std::string& cfg, const std::string& data, const std::string& weights, bool verbose) {
+double classifier_valid(const std::string& cfg, const std::string& data, const std::string& weights, bool verbose,
+                        Device device) {
   ClassifierData d = read_classifier_data(data);
   Network net = Network::from_file(cfg);
   check_net_for(net, d, cfg);
   load_weights(weights, net, nullptr);
+  net.to(device);
   Context ctx;
   ctx.train = false;
+  ctx.device = device;
   std::unique_ptr<ClassSampler> sampler = make_sampler(d, net.config());
   const int64_t size = sampler->valid_size();
-  Tensor images;
+  Tensor images, on_device(Shape{}, device), probs;
   IndexTensor labels;
   const int chunk = 50;
   int64_t correct = 0;
@@ -103,7 +111,9 @@ double classifier_valid(const std::string& cfg, const std::string& data, const s
     int n = int(std::min<int64_t>(chunk, size - first));
     sampler->valid_batch(first, n, images, labels);
     ctx.labels = &labels;
-    const Tensor& out = net.forward(ctx, images);
+    on_device.copy_from(images);
+    probs.copy_from(net.forward(ctx, on_device));  // to the host
+    const Tensor& out = probs;
     const size_t k = out.shape().chw();
     for (int i = 0; i < n; ++i) {
       const float* p = out.data() + i * k;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "mabdet/device_choice.h"
 #include "mabdet/network.h"
 #include "mabdet/threads.h"
 
@@ -57,11 +58,15 @@ int bench(const Args& a) {
   const NetConfig& c = net.config();
   if (!batch) batch = c.sub_batch();
   int h = size ? size : c.height, w = size ? size : c.width;
-  Tensor input(batch, c.channels, h, w);
+  const Device dev = pick_device(device_choice());
+  net.to(dev);
+  Tensor host_input(batch, c.channels, h, w);
   Rng rng(1);
-  for (size_t i = 0; i < input.size(); ++i) input[i] = float(rng.uniform(-1, 1));
+  for (size_t i = 0; i < host_input.size(); ++i) host_input[i] = float(rng.uniform(-1, 1));
+  const Tensor input = host_input.clone(dev);
   IndexTensor labels(batch, 1);
   Context ctx;
+  ctx.device = dev;
   ctx.train = !inference;
   ctx.loss_scale = 1.f / batch;
   ctx.labels = &labels;
@@ -73,10 +78,11 @@ int bench(const Args& a) {
   auto pass = [&] {
     net.forward(ctx, input);
     if (!inference) net.backward(ctx);
+    device_sync(dev);
   };
   pass();  // sizes every buffer; the first pass also pays page faults
   net.print_table(stderr);
-  std::printf("%s\n", thread_summary(0).c_str());
+  std::printf("%s, on %s\n", thread_summary(0).c_str(), device_label(dev).c_str());
   net.set_profiling(true);
   auto t0 = std::chrono::steady_clock::now();
   for (int it = 0; it < iters; ++it) pass();

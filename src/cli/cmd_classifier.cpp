@@ -8,6 +8,7 @@
 #include "mabdet/classifier.h"
 #include "mabdet/classifier_export.h"
 #include "mabdet/comm.h"
+#include "mabdet/device_choice.h"
 #include "mabdet/error.h"
 
 namespace mabdet::cli {
@@ -45,14 +46,15 @@ int classifier(const Args& a) {
     if (pos.size() < 2 || pos.size() > 3) fail("usage: mabdet classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] [--log-every N]");
     if (pos.size() == 3) opt.weights = pos[2];
     opt.comm = &world();
+    opt.device = pick_device(device_choice());
     std::string out = classifier_train(pos[0], pos[1], opt);
-    if (world().rank() == 0) classifier_valid(pos[0], pos[1], out, false);  // the weights rank 0 wrote
+    if (world().rank() == 0) classifier_valid(pos[0], pos[1], out, false, opt.device);  // the weights rank 0 wrote
     return 0;
   }
   if (world().size() > 1) fail("classifier ", a[0], " runs in one process; start it without mpirun");
   if (a[0] == "valid") {
     if (pos.size() != 3 || opt.stop_after >= 0) fail("usage: mabdet classifier valid CFG DATA WEIGHTS");
-    classifier_valid(pos[0], pos[1], pos[2], true);
+    classifier_valid(pos[0], pos[1], pos[2], true, pick_device(device_choice()));
     return 0;
   }
   if (a[0] == "export") {  // the training run's images for scripts/torch_classifier_check.py

@@ -6,10 +6,13 @@
 
 namespace mabdet {
 class Comm;
+struct DeviceChoice;
 }
 namespace mabdet::cli {
 // The process's communicator (main.cpp makes it before any command runs).
 Comm& world();
+// -gpu N / -cpu as given after the command (main.cpp takes them out of the arguments).
+const DeviceChoice& device_choice();
 using Args = std::vector<std::string>;
 // The process's peak resident memory (getrusage) and the peak of host tensor bytes since the
 // last reset_host_tensor_peak(), in MB (peak_memory.cpp): what bench and detbench print.

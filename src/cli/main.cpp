@@ -10,14 +10,17 @@
 
 #include "cli/commands.h"
 #include "mabdet/comm.h"
+#include "mabdet/device_choice.h"
 #include "mabdet/error.h"
 #include "mabdet/threads.h"
 
 namespace mabdet::cli {
 namespace {
 std::unique_ptr<Comm> g_world;
+DeviceChoice g_device;
 }
 Comm& world() { return *g_world; }
+const DeviceChoice& device_choice() { return g_device; }
 }  // namespace mabdet::cli
 
 namespace {
@@ -26,6 +29,7 @@ struct Command {
   int (*run)(const mabdet::cli::Args&);
   const char* usage;
   bool data_parallel = false;  // runs as N ranks under mpirun (the training commands)
+  bool device = false;         // computes on -gpu N / -cpu (the others run on the host)
 };
 
 int version(const mabdet::cli::Args&) {
@@ -42,9 +46,9 @@ const Command kCommands[] = {
     {"classifier", mabdet::cli::classifier,
      "classifier train CFG DATA [WEIGHTS] [--stop-after N] [--save-every N] [--log-every N] | classifier valid CFG DATA WEIGHTS\n"
      "         | classifier export CFG DATA OUT.bin [INIT_WEIGHTS] [--stop-after N]",
-     true},
+     true, true},
     {"detbench", mabdet::cli::detbench, "detbench CFG [--train-size S] [--images N] [--test-size HxW] [--iters K]"},
-    {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...] [--inference]"},
+    {"bench", mabdet::cli::bench, "bench CFG [--batch N] [--size S] [--iters K] [--sum NAME,...] [--inference]", false, true},
     {"cocoeval", mabdet::cli::cocoeval, "cocoeval GT.json RESULTS.json --iou bbox|segm [--json OUT.json]"},
     {"gendata", mabdet::cli::gendata, "gendata OUTDIR [--train N --val M --size S --seed K --height H]"},
     {"databench", mabdet::cli::databench, "databench DATAFILE [--split train|val --threads T --batch B --batches N --min-size S --max-size L --seed K]"},
@@ -57,7 +61,7 @@ const Command kCommands[] = {
 };
 
 void usage() {
-  std::fprintf(stderr, "usage: mabdet COMMAND ... [-threads N]\n");
+  std::fprintf(stderr, "usage: mabdet COMMAND ... [-threads N]   (classifier and bench also take -gpu N | -cpu)\n");
   for (const Command& c : kCommands) std::fprintf(stderr, "  mabdet %s\n", c.usage);
 }
 
@@ -78,6 +82,31 @@ int take_threads_flag(std::vector<char*>& args) {
     --i;
   }
   return n;
+}
+
+// `-gpu N` and `-cpu` anywhere after the command, taken out like -threads. Only commands that
+// compute on a device take them; the others say so rather than ignore them.
+mabdet::DeviceChoice take_device_flags(std::vector<char*>& args, const Command& c) {
+  mabdet::DeviceChoice choice;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const bool gpu = !std::strcmp(args[i], "-gpu"), cpu = !std::strcmp(args[i], "-cpu");
+    if (!gpu && !cpu) continue;
+    if (!c.device) mabdet::fail("'", c.name, "' runs on the host; ", args[i], " does not apply to it");
+    size_t n = 1;
+    if (cpu) {
+      choice.cpu = true;
+    } else {
+      if (i + 1 == args.size()) mabdet::fail("-gpu needs a GPU index (0, 1, ...)");
+      char* end = nullptr;
+      const long v = std::strtol(args[i + 1], &end, 10);
+      if (!*args[i + 1] || *end || v < 0 || v > 1023) mabdet::fail("-gpu: expected a GPU index in 0..1023, got '", args[i + 1], "'");
+      choice.gpu = int(v);
+      n = 2;
+    }
+    args.erase(args.begin() + long(i), args.begin() + long(i + n));
+    --i;
+  }
+  return choice;
 }
 }  // namespace
 
@@ -106,6 +135,7 @@ int run(const Command& c, int argc, char** argv) {
                    " run data-parallel)");
     std::vector<char*> args(argv + 2, argv + argc);
     mabdet::set_compute_threads(take_threads_flag(args));
+    mabdet::cli::g_device = take_device_flags(args, c);
     return c.run(mabdet::cli::Args(args.begin(), args.end()));
   } catch (const mabdet::Interrupted& e) {
     // Every rank stopped at the same step (the trainer agrees on it), saved by rank 0.

@@ -1,29 +1,45 @@
-// CUDA memory for Tensor (GPU=1 builds only). Every CUDA error becomes a mabdet::Error.
+// CUDA memory for Tensor and the process's GPU choice (GPU=1 builds only). Every CUDA error
+// becomes a mabdet::Error naming the call, file and line.
 #include <cuda_runtime.h>
 
+#include "mabdet/device_choice.h"
 #include "mabdet/tensor.h"
+#include "ops/cuda_common.h"
 
 namespace mabdet {
-namespace {
-void check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) fail("CUDA ", what, ": ", cudaGetErrorString(e));
-}
-}  // namespace
-
 namespace detail {
 void* cuda_alloc(size_t bytes) {
   void* p = nullptr;
-  check(cudaMalloc(&p, bytes ? bytes : 4), "cudaMalloc");
+  MABDET_CUDA(cudaMalloc(&p, bytes ? bytes : 4));
   return p;
 }
 void cuda_free(void* p) { cudaFree(p); }
 void cuda_copy(void* dst, bool dst_dev, const void* src, bool src_dev, size_t bytes) {
   cudaMemcpyKind k = dst_dev ? (src_dev ? cudaMemcpyDeviceToDevice : cudaMemcpyHostToDevice)
                              : (src_dev ? cudaMemcpyDeviceToHost : cudaMemcpyHostToHost);
-  check(cudaMemcpy(dst, src, bytes, k), "cudaMemcpy");
+  MABDET_CUDA(cudaMemcpy(dst, src, bytes, k));
 }
-void cuda_zero(void* p, size_t bytes) { check(cudaMemset(p, 0, bytes), "cudaMemset"); }
+void cuda_zero(void* p, size_t bytes) { MABDET_CUDA(cudaMemset(p, 0, bytes)); }
 }  // namespace detail
+
+int cuda_device_count() {
+  int n = 0;
+  return cudaGetDeviceCount(&n) == cudaSuccess ? n : 0;
+}
+void cuda_set_device(int i) { MABDET_CUDA(cudaSetDevice(i)); }
+int cuda_current_device() {
+  int i = 0;
+  MABDET_CUDA(cudaGetDevice(&i));
+  return i;
+}
+std::string cuda_device_label(int i) {
+  cudaDeviceProp p;
+  MABDET_CUDA(cudaGetDeviceProperties(&p, i));
+  return cat(p.name, ", ", p.totalGlobalMem >> 20, " MiB, sm_", p.major, p.minor);
+}
+void device_sync(Device d) {
+  if (d == Device::CUDA) MABDET_CUDA(cudaDeviceSynchronize());
+}
 
 bool cuda_available() {
   int n = 0;

@@ -9,6 +9,7 @@
 
 #include "layers/factory_util.h"
 #include "layers/registry.h"
+#include "mabdet/device_choice.h"
 #include "mabdet/ops.h"
 
 namespace mabdet {
@@ -177,6 +178,11 @@ void Network::share_params(const Section& s, Node& node) {
   node.share_stats = stats;
   link_shared(node, *o);
   node.shares = owner;
+}
+
+double Network::synced_now() const {
+  device_sync(device_);
+  return now_s();
 }
 
 void Network::link_shared(Node& node, const Node& owner) {
@@ -463,7 +469,7 @@ const Tensor& Network::forward(Context& ctx, const Tensor& input) {
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& n = nodes_[i];
     gather(n, in);
-    double t0 = profiling_ ? now_s() : 0;
+    double t0 = profiling_ ? synced_now() : 0;
     ctx.loss_scale = base_scale * n.loss_weight;
     try {
       // Storage for pooled outputs by the size this forward gives them (port 0's is known now;
@@ -481,7 +487,7 @@ const Tensor& Network::forward(Context& ctx, const Tensor& input) {
       fail("layer ", i, " [", n.type, "] (cfg line ", n.line, "): out of memory (input ", input.shape().str(), ")");
     }
     ctx.loss_scale = base_scale;
-    if (profiling_) fwd_s_[i] += now_s() - t0;
+    if (profiling_) fwd_s_[i] += synced_now() - t0;
     if (lean_) release_after(i, ctx.train);
   }
   ctx.forward_only = was_forward_only;
@@ -574,11 +580,11 @@ void Network::backward(Context& ctx, const std::function<void(size_t node)>& aft
     }
     dout.clear();
     for (size_t k = 0; k < n.fgrad.size(); ++k) dout.push_back(&live(n, k));
-    double t0 = profiling_ ? now_s() : 0;
+    double t0 = profiling_ ? synced_now() : 0;
     ctx.loss_scale = base_scale * n.loss_weight;
     n.layer->run_backward(ctx, in, outputs_of(n), dout, din);
     ctx.loss_scale = base_scale;
-    if (profiling_) bwd_s_[i] += now_s() - t0;
+    if (profiling_) bwd_s_[i] += synced_now() - t0;
     for (size_t k = 0; k < n.fgrad.size(); ++k) {
       grad_pool_.push_back(std::move(n.fgrad[k]));
       n.grad_live[k] = 0;

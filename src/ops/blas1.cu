@@ -7,7 +7,7 @@ namespace mabdet::ops {
 // Ordered with the kernels on the default stream, so no host synchronization is needed.
 void copy_cuda(size_t n, const float* x, float* y) {
   if (!n) return;
-  cuda_check(cudaMemcpyAsync(y, x, n * sizeof(float), cudaMemcpyDeviceToDevice, 0), "copy");
+  MABDET_CUDA(cudaMemcpyAsync(y, x, n * sizeof(float), cudaMemcpyDeviceToDevice, 0));
 }
 
 }  // namespace mabdet::ops

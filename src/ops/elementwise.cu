@@ -85,48 +85,48 @@ void im2col_cuda(const ConvGeom& g, const float* im, float* col) {
   size_t n = size_t(g.channels) * g.kh * g.kw * oh * ow;
   if (!n) return;
   im2col_k<<<blocks_for(n), 256>>>(g, oh, ow, im, col, n);
-  cuda_check_launch("im2col");
+  MABDET_CUDA_LAUNCH("im2col");
 }
 void col2im_cuda(const ConvGeom& g, const float* col, float* im) {
   size_t n = size_t(g.channels) * g.height * g.width;
   if (!n) return;
   col2im_k<<<blocks_for(n), 256>>>(g, g.out_h(), g.out_w(), col, im, n);
-  cuda_check_launch("col2im");
+  MABDET_CUDA_LAUNCH("col2im");
 }
 void activate_cuda(Act a, float* x, size_t n) {
   if (!n) return;
   act_k<<<blocks_for(n), 256>>>(a, x, n);
-  cuda_check_launch("activate");
+  MABDET_CUDA_LAUNCH("activate");
 }
 void activate_backward_cuda(Act a, const float* y, const float* dy, float* dx, size_t n) {
   if (!n) return;
   act_back_k<<<blocks_for(n), 256>>>(a, y, dy, dx, n);
-  cuda_check_launch("activate_backward");
+  MABDET_CUDA_LAUNCH("activate_backward");
 }
 void axpy_cuda(size_t n, float alpha, const float* x, float* y) {
   if (!n) return;
   axpy_k<<<blocks_for(n), 256>>>(n, alpha, x, y);
-  cuda_check_launch("axpy");
+  MABDET_CUDA_LAUNCH("axpy");
 }
 void scale_cuda(size_t n, float alpha, float* x) {
   if (!n) return;
   scale_k<<<blocks_for(n), 256>>>(n, alpha, x);
-  cuda_check_launch("scale");
+  MABDET_CUDA_LAUNCH("scale");
 }
 void channel_affine_cuda(const Shape& s, const float* x, const float* scale, const float* shift, float* y) {
   if (!s.size()) return;
   channel_affine_k<<<blocks_for(s.size()), 256>>>(s, x, scale, shift, y, s.size());
-  cuda_check_launch("channel_affine");
+  MABDET_CUDA_LAUNCH("channel_affine");
 }
 void channel_sum_cuda(const Shape& s, const float* x, float* out, bool accumulate) {
   if (!s.c) return;
   channel_dot_k<<<s.c, 256>>>(s, x, nullptr, out, accumulate);
-  cuda_check_launch("channel_sum");
+  MABDET_CUDA_LAUNCH("channel_sum");
 }
 void channel_dot_cuda(const Shape& s, const float* a, const float* b, float* out, bool accumulate) {
   if (!s.c) return;
   channel_dot_k<<<s.c, 256>>>(s, a, b, out, accumulate);
-  cuda_check_launch("channel_dot");
+  MABDET_CUDA_LAUNCH("channel_dot");
 }
 
 }  // namespace mabdet::ops

@@ -16,6 +16,6 @@ __global__ void for_each_index_kernel(int n, F f) {
 template <class F>
 void for_each_index_cuda(int n, const F& f) {
   detail::for_each_index_kernel<<<blocks_for(size_t(n), 128), 128>>>(n, f);
-  cuda_check_launch("for_each_index");
+  MABDET_CUDA_LAUNCH("for_each_index");
 }
 }  // namespace mabdet::ops

@@ -6,7 +6,7 @@ namespace mabdet::ops {
 cublasHandle_t cublas() {
   static cublasHandle_t h = [] {
     cublasHandle_t x;
-    if (cublasCreate(&x) != CUBLAS_STATUS_SUCCESS) fail("cublasCreate failed");
+    MABDET_CUBLAS(cublasCreate(&x));
     return x;
   }();
   return h;
@@ -15,9 +15,8 @@ cublasHandle_t cublas() {
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands.
 void gemm_cuda(bool transA, bool transB, int M, int N, int K, float alpha, const float* A, int lda, const float* B,
                int ldb, float beta, float* C, int ldc) {
-  cublasStatus_t s = cublasSgemm(cublas(), transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N, N, M,
-                                 K, &alpha, B, ldb, A, lda, &beta, C, ldc);
-  if (s != CUBLAS_STATUS_SUCCESS) fail("cublasSgemm failed (status ", int(s), ")");
+  MABDET_CUBLAS(cublasSgemm(cublas(), transB ? CUBLAS_OP_T : CUBLAS_OP_N, transA ? CUBLAS_OP_T : CUBLAS_OP_N, N, M, K,
+                            &alpha, B, ldb, A, lda, &beta, C, ldc));
 }
 
 }  // namespace mabdet::ops

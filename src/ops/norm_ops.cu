@@ -67,7 +67,7 @@ void norm_reduce(const char* what, const Shape& s, Per per, const float* a, cons
   if (!ks) return;
   const size_t count = per_plane ? s.plane() : size_t(s.n) * s.plane();
   norm_reduce_k<R><<<unsigned(ks), reduce_threads(count)>>>(s, per_plane, a, b, center, out);
-  cuda_check_launch(what);
+  ::mabdet::ops::cuda_check(cudaGetLastError(), what, __FILE__, __LINE__);
 }
 }  // namespace
 
@@ -85,7 +85,7 @@ void norm_affine_cuda(const Shape& s, Per per, const float* x, const float* scal
   const size_t n = s.size();
   if (!n) return;
   norm_affine_k<<<blocks_for(n), 256>>>(s, per == Per::Plane, x, scale, shift, y, n);
-  cuda_check_launch("norm_affine");
+  MABDET_CUDA_LAUNCH("norm_affine");
 }
 
 void norm_backward_cuda(const Shape& s, Per per, const float* dy, const float* a, const float* x,
@@ -94,7 +94,7 @@ void norm_backward_cuda(const Shape& s, Per per, const float* dy, const float* a
   const size_t n = s.size();
   if (!n) return;
   norm_backward_k<<<blocks_for(n), 256>>>(s, per == Per::Plane, dy, a, x, b, c, dx, accumulate, n);
-  cuda_check_launch("norm_backward");
+  MABDET_CUDA_LAUNCH("norm_backward");
 }
 
 }  // namespace mabdet::ops

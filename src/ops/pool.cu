@@ -74,7 +74,7 @@ void maxpool_cuda(const Shape& in, const PoolGeom& g, const float* x, float* y, 
   const size_t n = size_t(in.n) * in.c * oh * ow;
   if (!n) return;
   maxpool_k<<<blocks_for(n), 256>>>(in.h, in.w, oh, ow, g, x, y, idx, n);
-  cuda_check_launch("maxpool");
+  MABDET_CUDA_LAUNCH("maxpool");
 }
 
 void maxpool_backward_cuda(const Shape& in, const PoolGeom& g, const float* dy, const int32_t* idx, float* dx) {
@@ -82,21 +82,21 @@ void maxpool_backward_cuda(const Shape& in, const PoolGeom& g, const float* dy, 
   const size_t n = in.size();
   if (oh <= 0 || ow <= 0 || !n) return;
   maxpool_backward_k<<<blocks_for(n), 256>>>(in.h, in.w, oh, ow, g, dy, idx, dx, n);
-  cuda_check_launch("maxpool_backward");
+  MABDET_CUDA_LAUNCH("maxpool_backward");
 }
 
 void plane_mean_cuda(const Shape& in, const float* x, float* y) {
   const size_t planes = size_t(in.n) * in.c;
   if (!planes) return;
   plane_mean_k<<<unsigned(planes), reduce_threads(in.plane())>>>(in.plane(), x, y);
-  cuda_check_launch("plane_mean");
+  MABDET_CUDA_LAUNCH("plane_mean");
 }
 
 void plane_mean_backward_cuda(const Shape& in, const float* dy, float* dx) {
   const size_t n = in.size();
   if (!n) return;
   plane_mean_backward_k<<<blocks_for(n), 256>>>(in.plane(), dy, dx, n);
-  cuda_check_launch("plane_mean_backward");
+  MABDET_CUDA_LAUNCH("plane_mean_backward");
 }
 
 }  // namespace mabdet::ops

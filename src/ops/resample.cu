@@ -34,14 +34,14 @@ void upsample_nearest_cuda(const Shape& in, int stride, const float* x, float* y
   const size_t n = in.size() * stride * stride;
   if (!n) return;
   upsample_nearest_k<<<blocks_for(n), 256>>>(in.h, in.w, stride, x, y, n);
-  cuda_check_launch("upsample_nearest");
+  MABDET_CUDA_LAUNCH("upsample_nearest");
 }
 
 void upsample_nearest_backward_cuda(const Shape& in, int stride, const float* dy, float* dx) {
   const size_t n = in.size();
   if (stride <= 0 || !n) return;
   upsample_nearest_backward_k<<<blocks_for(n), 256>>>(in.h, in.w, stride, dy, dx, n);
-  cuda_check_launch("upsample_nearest_backward");
+  MABDET_CUDA_LAUNCH("upsample_nearest_backward");
 }
 
 }  // namespace mabdet::ops

@@ -53,13 +53,13 @@ __global__ void softmax_cross_entropy_backward_k(int cols, const float* prob, co
 void center_rows_cuda(int rows, int cols, const float* x, float* y) {
   if (rows <= 0 || cols <= 0) return;
   center_rows_k<<<unsigned(rows), reduce_threads(size_t(cols))>>>(cols, x, y);
-  cuda_check_launch("center_rows");
+  MABDET_CUDA_LAUNCH("center_rows");
 }
 
 void softmax_cross_entropy_cuda(int rows, int cols, const float* x, const int32_t* labels, float* prob, float* loss) {
   if (rows <= 0 || cols <= 0) return;
   softmax_cross_entropy_k<<<unsigned(rows), reduce_threads(size_t(cols))>>>(cols, x, labels, prob, loss);
-  cuda_check_launch("softmax_cross_entropy");
+  MABDET_CUDA_LAUNCH("softmax_cross_entropy");
 }
 
 void softmax_cross_entropy_backward_cuda(int rows, int cols, const float* prob, const int32_t* labels, float scale,
@@ -67,7 +67,7 @@ void softmax_cross_entropy_backward_cuda(int rows, int cols, const float* prob, 
   if (rows <= 0 || cols <= 0) return;
   const size_t n = size_t(rows) * cols;
   softmax_cross_entropy_backward_k<<<blocks_for(n), 256>>>(cols, prob, labels, scale, dx, n);
-  cuda_check_launch("softmax_cross_entropy_backward");
+  MABDET_CUDA_LAUNCH("softmax_cross_entropy_backward");
 }
 
 }  // namespace mabdet::ops

@@ -164,20 +164,31 @@ void Trainer::resume(const std::string& weights_path) {
 }
 
 // The first trainable parameter whose gradient (or value) holds a NaN or Inf, as
-// "layer I [TYPE] 'NAME'" ("" if none). One sum per tensor: any NaN or Inf makes it non-finite.
+// "layer I [TYPE] 'NAME'" ("" if none). One sum per tensor (any NaN or Inf makes it
+// non-finite), all taken on the params' device and read back with one copy.
 static std::string nonfinite_param(Network& net, bool grads) {
-  Tensor sum;
+  struct Where {
+    size_t layer;
+    std::string name;
+  };
+  std::vector<Where> at;
+  std::vector<const Tensor*> ts;
   for (size_t i = 0; i < net.size(); ++i) {
     if (!net.needs_grad(i)) continue;
     for (Param& p : net.saved_params(i)) {
       const Tensor& t = grads ? *p.grad : *p.value;
       if (t.empty()) continue;
-      if (sum.empty() || sum.device() != t.device()) sum = Tensor(Shape{1, 1}, t.device());
-      ops::channel_sum(t.device(), Shape{1, 1, 1, int(t.size())}, t.data(), sum.data(), false);
-      const float s = t.device() == Device::CPU ? sum[0] : sum.clone(Device::CPU)[0];
-      if (!std::isfinite(s)) return cat("layer ", i, " [", net.layer(i).type(), "] '", p.name, "'");
+      at.push_back({i, p.name});
+      ts.push_back(&t);
     }
   }
+  if (ts.empty()) return "";
+  Tensor sums(Shape{1, int(ts.size())}, net.device());
+  for (size_t k = 0; k < ts.size(); ++k)
+    ops::channel_sum(net.device(), Shape{1, 1, 1, int(ts[k]->size())}, ts[k]->data(), sums.data() + k, false);
+  const Tensor host = sums.clone(Device::CPU);
+  for (size_t k = 0; k < ts.size(); ++k)
+    if (!std::isfinite(host[k])) return cat("layer ", at[k].layer, " [", net.layer(at[k].layer).type(), "] '", at[k].name, "'");
   return "";
 }
 
@@ -185,15 +196,23 @@ static std::string nonfinite_param(Network& net, bool grads) {
 static void clip_gradients(Network& net, float max_norm) {
   double sq = 0;
   std::vector<Param> ps = net.params();
-  for (const Param& p : ps) {
-    MABDET_ASSERT(p.grad->device() == Device::CPU, "gradient clipping runs on the host");
-    for (size_t i = 0; i < p.grad->size(); ++i) sq += double((*p.grad)[i]) * (*p.grad)[i];
+  const Device d = net.device();
+  if (d == Device::CPU) {
+    for (const Param& p : ps)
+      for (size_t i = 0; i < p.grad->size(); ++i) sq += double((*p.grad)[i]) * (*p.grad)[i];
+  } else if (!ps.empty()) {  // one float sum of squares per param on the device, one copy back
+    Tensor sums(Shape{1, int(ps.size())}, d);
+    for (size_t k = 0; k < ps.size(); ++k) {
+      const Tensor& g = *ps[k].grad;
+      ops::channel_dot(d, Shape{1, 1, 1, int(g.size())}, g.data(), g.data(), sums.data() + k, false);
+    }
+    const Tensor host = sums.clone(Device::CPU);
+    for (size_t k = 0; k < ps.size(); ++k) sq += host[k];
   }
   const double norm = std::sqrt(sq);
   if (!(norm > max_norm)) return;
   const float f = float(max_norm / norm);
-  for (const Param& p : ps)
-    for (size_t i = 0; i < p.grad->size(); ++i) (*p.grad)[i] *= f;
+  for (const Param& p : ps) ops::scale(d, p.grad->size(), f, p.grad->data());
 }
 
 double Trainer::run(const SubBatchSource& load, const TrainOptions& opt) {

@@ -8,8 +8,9 @@ sed -e "s|^backup=.*|backup=$tmp/backup|" -e "s|^valid_size=.*|valid_size=200|" 
 sed -e "s|^max_batches=.*|max_batches=6|" -e "s|^batch=.*|batch=8|" -e "s|^subdivisions=.*|subdivisions=4|" \
   cfg/resnet14_mabn2.cfg > "$tmp/small.cfg"
 
-"$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" --stop-after 3 -threads 1 > "$tmp/a.log" 2>&1
+"$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" --stop-after 3 -threads 1 -cpu > "$tmp/a.log" 2>&1
 grep -q "threads: 1 compute (OpenMP; OpenBLAS " "$tmp/a.log"
+grep -q ", training on the CPU$" "$tmp/a.log"
 grep -q "saved $tmp/backup/small_last.weights" "$tmp/a.log"
 grep -qE '^top-1: 0\.[0-9]+ \([0-9]+/200\)$' "$tmp/a.log"
 
@@ -28,6 +29,12 @@ sed 's/^activation=relu/activation=tanh/' "$tmp/small.cfg" > "$tmp/bad.cfg"
 expect_error "activation=tanh: allowed values: linear | relu | leaky | logistic" "$BIN" classifier train "$tmp/bad.cfg" "$tmp/shapes.data"
 expect_error "-threads: expected a thread count in 1..4096, got '0'" "$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" -threads 0
 expect_error "-threads needs a count" "$BIN" classifier valid "$tmp/small.cfg" "$tmp/shapes.data" -threads
+expect_error "-gpu: expected a GPU index in 0..1023, got 'x'" "$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" -gpu x
+expect_error "-gpu needs a GPU index" "$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" -gpu
+expect_error "-cpu and -gpu 0: give one of them" "$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" -cpu -gpu 0
+# A CPU build says it has no GPU support, a GPU build how many GPUs the machine has.
+expect_error "-gpu 999: this m" "$BIN" classifier train "$tmp/small.cfg" "$tmp/shapes.data" -gpu 999
+expect_error "'gendata' runs on the host; -gpu does not apply to it" "$BIN" gendata "$tmp/gen" -gpu 0
 expect_error "not a mabdet weights file" "$BIN" classifier valid "$tmp/small.cfg" "$tmp/shapes.data" "$tmp/shapes.data"
 : > "$tmp/empty.cfg"
 expect_error "$tmp/empty.cfg: no sections; a cfg starts with [net]" "$BIN" classifier train "$tmp/empty.cfg" "$tmp/shapes.data"
