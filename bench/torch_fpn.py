@@ -20,18 +20,19 @@ def main():
     ap.add_argument("--width", type=int, default=1344)
     ap.add_argument("--iters", type=int, default=2)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (scripts/gpu_check.sh)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     net = resnet_fpn_backbone(backbone_name="resnet50", weights=None, norm_layer=torch.nn.BatchNorm2d,
-                              trainable_layers=5).train()
-    x = torch.rand(1, 3, a.height, a.width) * 2 - 1
+                              trainable_layers=5).train().to(a.device)
+    x = (torch.rand(1, 3, a.height, a.width) * 2 - 1).to(a.device)
 
     def step():
         net.zero_grad(set_to_none=False)
         sum(o.sum() for o in net(x).values()).backward()
 
-    report_step_time(step, a.iters)
+    report_step_time(step, a.iters, a.device)
 
 
 if __name__ == "__main__":

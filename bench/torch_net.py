@@ -110,19 +110,20 @@ def main():
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (scripts/gpu_check.sh)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    net = Net(parse(a.cfg)).train()
-    x = torch.rand(a.batch, 3, a.size, a.size) * 2 - 1
+    net = Net(parse(a.cfg)).train().to(a.device)
+    x = (torch.rand(a.batch, 3, a.size, a.size) * 2 - 1).to(a.device)
     out = net(x)
-    y = torch.randint(0, out.shape[1], (a.batch,))
+    y = torch.randint(0, out.shape[1], (a.batch,)).to(a.device)
 
     def step():
         net.zero_grad(set_to_none=False)
         F.cross_entropy(net(x), y).backward()
 
-    report_step_time(step, a.iters)
+    report_step_time(step, a.iters, a.device)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@
 
 namespace mabdet {
 
-// How host convolutions run: im2col + sgemm (Reference, the readable path and test oracle), oneDNN
-// wherever it has the shape (Dnnl, DNNL=1 builds), or Auto: oneDNN where it measured faster (each
-// layer's rule). Auto where oneDNN is built, else Reference; MABDET_CONV=auto|dnnl|reference sets it.
+// How convolutions run: im2col + sgemm (Reference, the readable path and test oracle, on either
+// device), oneDNN wherever it has the shape (Dnnl, DNNL=1 builds), or Auto: oneDNN where it
+// measured faster (each layer's rule). On the GPU, Auto and Dnnl run cuDNN (CUDNN=1 builds) and
+// Reference im2col + cuBLAS. Auto where oneDNN or cuDNN is built, else Reference;
+// MABDET_CONV=auto|dnnl|reference sets it.
 enum class ConvPath { Auto, Dnnl, Reference };
 ConvPath default_conv_path();  // src/ops/conv_dnnl.cpp
 

@@ -182,12 +182,15 @@ using IndexTensor = TensorT<int32_t>;  // matches, labels, image index of each R
 // Bytes held by host tensors (what tensor_alloc handed out and tensor_free did not take back yet),
 // now and at most since the last reset_host_tensor_peak(): a process-wide, thread-safe count, so
 // that tests and `bench` can say what a pass keeps without asking the allocator. Every layer
-// buffer and the Context's scratch count; views add nothing (the owner counts); CUDA tensors don't.
+// buffer and the Context's scratch count; views add nothing (the owner counts). CUDA tensors
+// count apart, in cuda_tensor_bytes (what `bench -gpu` reports beside PyTorch's allocated peak).
 struct TensorBytes {
   size_t live = 0, peak = 0;
 };
 TensorBytes host_tensor_bytes();
 void reset_host_tensor_peak();  // peak = live
+TensorBytes cuda_tensor_bytes();
+void reset_cuda_tensor_peak();
 
 // True when this build has CUDA and a device is present (tests of CUDA ops check this).
 bool cuda_available();

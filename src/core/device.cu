@@ -10,7 +10,12 @@ namespace mabdet {
 namespace detail {
 void* cuda_alloc(size_t bytes) {
   void* p = nullptr;
-  MABDET_CUDA(cudaMalloc(&p, bytes ? bytes : 4));
+  const cudaError_t e = cudaMalloc(&p, bytes ? bytes : 4);
+  if (e == cudaErrorMemoryAllocation) {
+    cudaGetLastError();  // clears it, so that the next call does not report it again
+    throw AllocError(cat("out of GPU memory allocating ", bytes, " bytes"));
+  }
+  MABDET_CUDA(e);
   return p;
 }
 void cuda_free(void* p) { cudaFree(p); }

@@ -11,19 +11,25 @@ namespace mabdet {
 std::string Shape::str() const { return cat(n, "x", c, "x", h, "x", w); }
 
 namespace {
-std::atomic<size_t> g_live{0}, g_peak{0};
-
-void count_alloc(size_t bytes) {
-  const size_t now = g_live.fetch_add(bytes, std::memory_order_relaxed) + bytes;
-  size_t peak = g_peak.load(std::memory_order_relaxed);
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {}
-}
+struct Counter {
+  std::atomic<size_t> live{0}, peak{0};
+  void add(size_t bytes) {
+    const size_t now = live.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    size_t p = peak.load(std::memory_order_relaxed);
+    while (now > p && !peak.compare_exchange_weak(p, now, std::memory_order_relaxed)) {}
+  }
+  void sub(size_t bytes) { live.fetch_sub(bytes, std::memory_order_relaxed); }
+  TensorBytes get() const { return {live.load(std::memory_order_relaxed), peak.load(std::memory_order_relaxed)}; }
+  void reset_peak() { peak.store(live.load(std::memory_order_relaxed), std::memory_order_relaxed); }
+};
+Counter g_host, g_cuda;
+Counter& counter(Device d) { return d == Device::CPU ? g_host : g_cuda; }
 }  // namespace
 
-TensorBytes host_tensor_bytes() {
-  return {g_live.load(std::memory_order_relaxed), g_peak.load(std::memory_order_relaxed)};
-}
-void reset_host_tensor_peak() { g_peak.store(g_live.load(std::memory_order_relaxed), std::memory_order_relaxed); }
+TensorBytes host_tensor_bytes() { return g_host.get(); }
+void reset_host_tensor_peak() { g_host.reset_peak(); }
+TensorBytes cuda_tensor_bytes() { return g_cuda.get(); }
+void reset_cuda_tensor_peak() { g_cuda.reset_peak(); }
 
 namespace detail {
 size_t checked_size(const Shape& s) {
@@ -38,7 +44,7 @@ size_t checked_size(const Shape& s) {
 void* tensor_alloc(Device d, const Shape& s, size_t elem) {
   try {
     void* p = device_alloc(d, s.size() * elem);
-    if (d == Device::CPU) count_alloc(s.size() * elem);
+    counter(d).add(s.size() * elem);
     return p;
   } catch (const AllocError& e) {
     throw AllocError(cat(e.what(), " for a ", s.str(), " tensor"));
@@ -46,7 +52,7 @@ void* tensor_alloc(Device d, const Shape& s, size_t elem) {
 }
 
 void tensor_free(Device d, void* p, size_t bytes) {
-  if (d == Device::CPU) g_live.fetch_sub(bytes, std::memory_order_relaxed);
+  counter(d).sub(bytes);
   device_free(d, p);
 }
 

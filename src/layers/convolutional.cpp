@@ -11,6 +11,7 @@
 #include "layers/factory_util.h"
 #include "layers/weights.h"
 #include "mabdet/conv_unit.h"
+#include "ops/conv_cudnn.h"
 #include "ops/conv_dnnl.h"
 
 namespace mabdet {
@@ -61,6 +62,10 @@ class Convolutional : public Layer {
       dnnl_.forward(ctx, conv_shape(x.n()), x.data(), w, y.data());
       return tail_.forward(ctx, out);
     }
+    if (use_cudnn(ctx, d, x.n())) {
+      cudnn_.forward(ctx, conv_shape(x.n()), x.data(), w, y.data());
+      return tail_.forward(ctx, out);
+    }
     const int fg = filters_ / groups_, K = k(), ohw = out_plane();
     if (const int B = images_per_gemm(d, x.n())) {
       forward_batched(ctx, x, w, y, B);
@@ -100,6 +105,13 @@ class Convolutional : public Layer {
       if (dx) dnnl_.backward_data(ctx, s, used_weights(ctx), dy.data(), dx->data(), !din.fresh(0));
       return;
     }
+    if (use_cudnn(ctx, d, x.n())) {
+      const ops::ConvShape s = conv_shape(x.n());
+      cudnn_.backward_weights(ctx, s, x.data(), dy.data(), dw, !centralize_);
+      if (centralize_) centred_grad_to_dweights();
+      if (dx) cudnn_.backward_data(ctx, s, used_weights(ctx), dy.data(), dx->data(), !din.fresh(0));
+      return;
+    }
     if (dx && din.fresh(0)) dx->zero();  // the reference path's col2im adds
     const float* w = used_weights(ctx);
     if (centralize_) detail::device_zero(d, dw, nw * sizeof(float));  // the reference path's gemms add into it
@@ -127,6 +139,9 @@ class Convolutional : public Layer {
   }
 
  private:
+  bool use_cudnn(const Context& ctx, Device d, int n) const {
+    return d == Device::CUDA && n > 0 && ctx.conv != ConvPath::Reference && ops::cudnn_built();
+  }
   bool use_dnnl(const Context& ctx, Device d, int n) {
     if (d != Device::CPU || n == 0 || ctx.conv == ConvPath::Reference) return false;
     const int ka = geom_.kh * geom_.kw;
@@ -232,6 +247,7 @@ class Convolutional : public Layer {
   ops::ConvGeom geom_;  // one group of one image
   NormAct tail_;
   ops::DnnlConv dnnl_;         // its primitives for the last shape
+  ops::CudnnConv cudnn_;       // its descriptors and algorithms for the last shape (on the GPU)
   Tensor weights_, dweights_;  // (F, C/G, kh, kw)
 };
 

@@ -4,6 +4,8 @@
 // oneDNN's sum post-op, so accumulating costs no extra pass.
 #include "ops/conv_dnnl.h"
 
+#include "ops/conv_cudnn.h"
+
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -19,7 +21,8 @@ namespace mabdet {
 ConvPath default_conv_path() {
   static const ConvPath path = [] {
     const char* v = std::getenv("MABDET_CONV");
-    if (!v || !*v || std::strcmp(v, "auto") == 0) return ops::dnnl_built() ? ConvPath::Auto : ConvPath::Reference;
+    if (!v || !*v || std::strcmp(v, "auto") == 0)
+      return ops::dnnl_built() || ops::cudnn_built() ? ConvPath::Auto : ConvPath::Reference;
     if (std::strcmp(v, "reference") == 0) return ConvPath::Reference;
     if (std::strcmp(v, "dnnl") == 0) {
       if (!ops::dnnl_built()) fail("MABDET_CONV=dnnl: this mabdet was built without oneDNN (DNNL=1, libdnnl-dev)");
